@@ -1,0 +1,104 @@
+package phttp
+
+// Closing happens here only. A graceful close stops reading requests,
+// flushes the queue, sends FIN (shutdown SHUT_WR) and then reads and drops
+// until the client closes or lingerTimeout passes, so that bytes the client
+// is still sending do not turn our last answer into a reset. An abort
+// (closeConn) drops the queue at once.
+
+// beginClose starts a graceful close of c.
+func (lp *eventLoop) beginClose(c *conn) {
+	if c.phase == phaseClosing {
+		return
+	}
+	c.phase = phaseClosing
+	c.keepAlive = false
+	lp.releaseReqState(c)
+	c.inBuf = nil
+	lp.idleTimers.disarm(c)
+	lp.headerTimers.disarm(c)
+	lp.bodyTimers.disarm(c)
+	lp.setInterest(c, false, c.writeOn)
+	lp.flush(c)
+}
+
+// startLinger sends FIN and drains the client's last bytes for a while.
+func (lp *eventLoop) startLinger(c *conn) {
+	c.lingering = true
+	c.q.close()
+	if err := shutdownWrite(c.sock); err != nil || c.peerEOF {
+		lp.closeConn(c, CloseAbnormal)
+		return
+	}
+	lp.lingerTimers.arm(c, lp.now)
+	lp.setInterest(c, true, false)
+}
+
+// closeConn closes c now: the one place a connection's socket is closed.
+// code is what the handler's WebSocketClose reports if it has not seen one.
+func (lp *eventLoop) closeConn(c *conn, code CloseCode) {
+	if lp.slots[c.slot] != c {
+		return
+	}
+	c.q.close()
+	disarmAll(c)
+	lp.poll.remove(c.sock)
+	closeSocket(c.sock)
+	lp.slots[c.slot] = nil
+	lp.freeSlots = append(lp.freeSlots, c.slot)
+	lp.releaseQueue(c)
+	if c.rejected {
+		lp.rejecting--
+		return
+	}
+	lp.srv.conns.remove(c.id)
+	lp.srv.connCount.Add(-1)
+	if c.ws != nil && !c.wsReported {
+		lp.reportWSClose(c, code, "")
+	}
+	lp.releaseReqState(c)
+	c.inBuf = nil
+	if lp.shuttingDown && lp.srv.connCount.Load() == 0 {
+		lp.drainedOnce.Do(func() { close(lp.drained) })
+	}
+}
+
+// releaseQueue returns the pooled buffers of a closed connection's queue.
+func (lp *eventLoop) releaseQueue(c *conn) {
+	q := &c.q
+	q.mu.Lock()
+	for _, it := range q.items {
+		if it.pooled {
+			lp.putOut(it.b)
+		}
+	}
+	q.items = nil
+	q.queued = 0
+	q.mu.Unlock()
+}
+
+func (lp *eventLoop) onReadTimeout(c *conn) {
+	lp.srv.logger().Debug("phttp: read timeout; closing", "remote", c.remote.String(), "conn", uint64(c.id))
+	lp.closeConn(c, CloseAbnormal)
+}
+
+func (lp *eventLoop) onIdleTimeout(c *conn) {
+	if c.phase == phaseHead && c.rs == nil && len(c.inBuf) == 0 {
+		lp.beginClose(c)
+		return
+	}
+	lp.closeConn(c, CloseAbnormal)
+}
+
+func (lp *eventLoop) onLingerTimeout(c *conn) { lp.closeConn(c, CloseAbnormal) }
+
+// onWriteTimeout closes a connection whose queued bytes made no progress
+// for WriteTimeout: a stalled consumer must not hold its senders.
+func (lp *eventLoop) onWriteTimeout(c *conn) {
+	lp.srv.logger().Debug("phttp: write timeout; closing a stalled client", "remote", c.remote.String(), "conn", uint64(c.id), "queued", lp.queuedBytes(c))
+	code := CloseAbnormal
+	if c.ws != nil && !c.ws.closeSent && lp.tryWriteClose(c, ClosePolicyViolation, "write timeout") {
+		code = ClosePolicyViolation
+	}
+	lp.closeConn(c, code)
+}

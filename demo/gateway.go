@@ -1,0 +1,131 @@
+package main
+
+import (
+	_ "embed"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/phttp-go/phttp"
+)
+
+//go:embed page.html
+var page []byte
+
+// gateway is the demo's state. clients is owned by the loop goroutine: the
+// handler and posted functions touch it, nothing else, so it needs no lock.
+type gateway struct {
+	srv      *phttp.Server
+	clients  map[phttp.ConnID]bool
+	interval time.Duration
+	stop     chan struct{}
+	stopOnce sync.Once
+}
+
+func newGateway(interval time.Duration) *gateway {
+	g := &gateway{clients: make(map[phttp.ConnID]bool), interval: interval, stop: make(chan struct{})}
+	g.srv = &phttp.Server{Handler: g.handle}
+	return g
+}
+
+func (g *gateway) handle(w *phttp.Response, r *phttp.Request) {
+	switch r.Type {
+	case phttp.WebSocketText, phttp.WebSocketBinary:
+		w.SendWebSocket(phttp.WebSocketText, append([]byte("echo: "), r.Body...))
+		return
+	case phttp.WebSocketClose:
+		delete(g.clients, r.ConnID)
+		return
+	}
+	switch r.Path {
+	case "/":
+		w.SetHeader("Content-Type", "text/html; charset=utf-8")
+		w.Write(page)
+	case "/ws":
+		w.AcceptWebSocket("")
+		if w.Status == 101 {
+			g.clients[r.ConnID] = true
+		}
+	case "/events":
+		serveEvents(w, g.stop)
+	case "/heavy":
+		serveHeavy(w)
+	default:
+		w.Status = 404
+		w.WriteString("not found\n")
+	}
+}
+
+// tickLoop pushes "tick N" to every open WebSocket. The list is read on the
+// loop goroutine (Post), and the frames go out with TrySendWebSocket, so a
+// client that stopped reading loses ticks instead of holding the others.
+func (g *gateway) tickLoop() {
+	t := time.NewTicker(g.interval)
+	defer t.Stop()
+	for n := 1; ; n++ {
+		select {
+		case <-g.stop:
+			return
+		case <-t.C:
+		}
+		msg := []byte("tick " + strconv.Itoa(n))
+		if g.srv.Post(func() {
+			for id := range g.clients {
+				g.srv.TrySendWebSocket(id, phttp.WebSocketText, msg)
+			}
+		}) != nil {
+			return
+		}
+	}
+}
+
+func (g *gateway) stopTicks() { g.stopOnce.Do(func() { close(g.stop) }) }
+
+// serveEvents streams Server-Sent Events from a goroutine with nothing but
+// Detach and Flush.
+func serveEvents(w *phttp.Response, stop <-chan struct{}) {
+	w.SetHeader("Content-Type", "text/event-stream")
+	w.SetHeader("Cache-Control", "no-cache")
+	w.Detach()
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for n := 1; n <= 3600; n++ {
+			fmt.Fprintf(w, "data: %s\n\n", time.Now().Format(time.TimeOnly))
+			if w.Flush() != nil {
+				return // the client went away
+			}
+			select {
+			case <-stop:
+				w.Send()
+				return
+			case <-t.C:
+			}
+		}
+		w.Send()
+	}()
+}
+
+// serveHeavy streams 32 MiB from a goroutine. Flush waits while the
+// connection's queue is full, so memory stays at SendQueueBytes however
+// slowly the client reads.
+func serveHeavy(w *phttp.Response) {
+	const size, piece = 32 << 20, 64 << 10
+	w.SetHeader("Content-Type", "application/octet-stream")
+	w.SetHeader("Content-Length", strconv.Itoa(size))
+	w.Detach()
+	go func() {
+		chunk := make([]byte, piece)
+		for i := range chunk {
+			chunk[i] = byte('a' + i%26)
+		}
+		for sent := 0; sent < size; sent += piece {
+			w.Write(chunk)
+			if w.Flush() != nil {
+				return
+			}
+		}
+		w.Send()
+	}()
+}

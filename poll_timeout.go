@@ -1,0 +1,21 @@
+package phttp
+
+import (
+	"time"
+	"unsafe"
+)
+
+// timeoutMillis turns a poll timeout into the milliseconds the OS calls
+// take, rounding up so that a timer due in 0.3 ms does not spin the loop.
+func timeoutMillis(d time.Duration) int {
+	if d < 0 {
+		return -1
+	}
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	if ms > 1<<30 {
+		ms = 1 << 30
+	}
+	return int(ms)
+}
+
+func unsafePointer[T any](p *T) unsafe.Pointer { return unsafe.Pointer(p) }

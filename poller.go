@@ -1,0 +1,66 @@
+package phttp
+
+import (
+	"errors"
+	"net"
+	"time"
+)
+
+// sysSocket is an OS socket: a file descriptor on Unix, a SOCKET handle on
+// Windows. Only the loop goroutine uses one.
+type sysSocket uintptr
+
+// pollEvent is one readiness report. token is what the loop registered the
+// socket with; it never names a socket by its descriptor, because descriptors
+// are reused and handles on Windows are not small integers.
+type pollEvent struct {
+	token    uint64
+	readable bool // data, EOF or an error is waiting: a read will not block
+	writable bool // a write will not block
+	hangup   bool // the peer or the OS closed the socket (POLLHUP/POLLERR/EPOLLRDHUP)
+}
+
+// poller is the OS readiness API the loop runs on (epoll, poll(2) or
+// WSAPoll). Every method but wake is called only by the loop goroutine; wake
+// may be called from any goroutine, many times, and folds into one wake-up.
+type poller interface {
+	// add registers s, asking for readability only.
+	add(s sysSocket, token uint64) error
+	// modify changes what s is watched for. Both false keeps s registered
+	// but silent (a paused connection whose queue is empty).
+	modify(s sysSocket, token uint64, read, write bool) error
+	// remove forgets s; it is called before s is closed.
+	remove(s sysSocket) error
+	// wait blocks until a socket is ready, wake is called, or timeout
+	// passes (timeout < 0 waits forever). It appends to evs[:0] and
+	// returns it. A wake-up is consumed inside wait and never reported
+	// as an event; EINTR returns no events and no error.
+	wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, error)
+	// wake makes a blocked or the next wait return. Any goroutine; also
+	// safe from a signal-handling goroutine.
+	wake() error
+	// close releases the poller's own descriptors.
+	close() error
+}
+
+// Errors the platform socket functions report so that the loop can branch
+// without knowing the platform.
+var (
+	// errWouldBlock: nothing to accept/read, or no room to write, now.
+	errWouldBlock = errors.New("phttp: operation would block")
+	// errNoDescriptors: accept failed for lack of descriptors or buffers
+	// (EMFILE, ENFILE, ENOBUFS, ENOMEM, WSAEMFILE, WSAENOBUFS). The loop
+	// backs off instead of ending.
+	errNoDescriptors = errors.New("phttp: out of descriptors")
+)
+
+// The platform files (socket_unix.go, socket_windows.go) provide:
+//
+//	newPoller() (poller, error)
+//	listenerSocket(l net.Listener) (sysSocket, error)      // a non-blocking socket the loop accepts on; the caller keeps l open
+//	acceptSocket(l sysSocket) (sysSocket, net.Addr, error) // non-blocking, TCP_NODELAY when TCP; errWouldBlock, errNoDescriptors
+//	readSocket(s sysSocket, p []byte) (int, error)         // 0, io.EOF at end; errWouldBlock
+//	writeSockets(s sysSocket, bufs [][]byte) (int, error)  // writev; errWouldBlock when nothing was written
+//	shutdownWrite(s sysSocket) error
+//	closeSocket(s sysSocket) error
+var _ = net.Addr(nil)

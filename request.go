@@ -1,0 +1,115 @@
+package phttp
+
+import (
+	"net"
+	"net/url"
+
+	"github.com/gobwas/httphead"
+)
+
+// Request is one event for the Handler: an HTTP request (or a piece of its
+// body when Server.StreamBodies is set), a whole WebSocket message, or the
+// end of a WebSocket connection.
+//
+// Strings in a Request stay valid after the handler returns. Body is valid
+// only until the handler returns, unless the handler detached its response.
+// Header's backing array is reused for the next request once the handler
+// returns (the strings in it are not): clone it to keep the list.
+type Request struct {
+	Type   RequestType
+	ConnID ConnID
+	Server *Server
+
+	// Method, URI (the request-target as sent), Path (percent-decoded),
+	// RawPath (the path as sent), RawQuery (after '?', as sent), Fragment
+	// (after '#', if a client sent one) and Proto ("HTTP/1.1").
+	// WebSocket events carry the upgrade request's values.
+	Method, URI, Path, RawPath, RawQuery, Fragment, Proto string
+	// Host is the authority the request names: the absolute-form
+	// target's, else the Host header's.
+	Host string
+
+	Header        Header // ordered name/value pairs; Get is case-insensitive
+	ContentLength int64  // -1 when unknown (chunked, or no body framing)
+	Chunked       bool
+	RemoteAddr    net.Addr
+
+	// Body is the HTTP body (whole, or this piece when streaming) or the
+	// WebSocket message.
+	Body []byte
+	// BodyDone reports that the last piece of the body has arrived. It is
+	// true for every non-streamed request and every WebSocket message.
+	BodyDone bool
+
+	// CloseCode and CloseReason describe a WebSocketClose: the peer's
+	// code and reason, the code the server closed with after a protocol
+	// error, or CloseAbnormal (1006) when the connection was lost.
+	CloseCode   CloseCode
+	CloseReason string
+
+	upgrade bool // a valid WebSocket upgrade handshake, checked by the loop
+}
+
+// IsWebSocketUpgrade reports whether r is an HTTP request asking for a
+// WebSocket: GET with "Upgrade: websocket" and "Connection: upgrade". It
+// does not check the key and version; AcceptWebSocket answers a bad
+// handshake with 400 or 426 instead of 101.
+func (r *Request) IsWebSocketUpgrade() bool {
+	if r.Type != HTTP || r.Method != "GET" {
+		return false
+	}
+	return headerHasToken(r.Header, "Upgrade", "websocket") &&
+		headerHasToken(r.Header, "Connection", "upgrade")
+}
+
+// Query parses RawQuery. Malformed pairs are dropped, as net/url does.
+// Each call parses again: keep the result if you need it twice.
+func (r *Request) Query() url.Values {
+	v, _ := url.ParseQuery(r.RawQuery)
+	return v
+}
+
+// headerHasToken reports whether any field name carries token in its
+// comma-separated token list (case-insensitive), as RFC 9110 §5.6.1 lists.
+func headerHasToken(h Header, name, token string) bool {
+	for i := range h {
+		if !equalFold(h[i].Name, name) {
+			continue
+		}
+		found := false
+		httphead.ScanTokens([]byte(h[i].Value), func(t []byte) bool {
+			if equalFold(string(t), token) {
+				found = true
+				return false
+			}
+			return true
+		})
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+// equalFold is strings.EqualFold for ASCII, which is all HTTP names are.
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,341 @@
+package phttp
+
+import (
+	"strconv"
+	"time"
+)
+
+// Response is the handler's answer. Until the handler returns, only the
+// handler uses it; after Detach, only the goroutine it is handed to (it is
+// not safe for use by several goroutines at once). Without Detach, the loop
+// sends it when the handler returns: Status (0 means 200), Header, and Body
+// with a Content-Length the loop computes.
+type Response struct {
+	Status int
+	Header Header
+	Body   []byte
+
+	lp *eventLoop
+	c  *conn
+	r  *Request
+
+	isHead    bool  // HEAD: no body goes out
+	http10    bool  // the request was HTTP/1.0: no chunked coding
+	keepAlive bool  // the connection may outlive this answer
+	detached  bool  // Detach was called
+	wroteHead bool  // status and headers are queued (detached streaming)
+	done      bool  // the answer is finished
+	chunked   bool  // the detached body goes out chunked
+	closeConn bool  // the connection closes after this answer
+	upgraded  bool  // AcceptWebSocket answered 101
+	panicked  bool  // the handler panicked
+	declared  int64 // Content-Length the handler set on a detached answer, or -1
+	sent      int64 // body bytes queued on a detached answer
+}
+
+func (w *Response) reset(lp *eventLoop, c *conn, rs *reqState) {
+	hdr, body := w.Header[:0], w.Body[:0]
+	*w = Response{Header: hdr, Body: body, lp: lp, c: c, r: &rs.req, declared: -1}
+	w.isHead = rs.req.Method == "HEAD"
+	w.http10 = rs.req.Proto == "HTTP/1.0"
+	w.keepAlive = c.keepAlive
+}
+
+// Write appends p to Body; it never fails. It implements io.Writer.
+func (w *Response) Write(p []byte) (int, error) {
+	w.Body = append(w.Body, p...)
+	return len(p), nil
+}
+
+// WriteString appends s to Body; it never fails.
+func (w *Response) WriteString(s string) (int, error) {
+	w.Body = append(w.Body, s...)
+	return len(s), nil
+}
+
+// SetHeader sets a response header, replacing fields of the same name.
+func (w *Response) SetHeader(name, value string) { w.Header.Set(name, value) }
+
+// Detach tells the loop that the handler returns without answering: the
+// Response (and the Request, Body included) now belong to whoever
+// finishes it, from any goroutine, with Flush and Send. Later requests on
+// the connection wait until Send, so answers never leave out of order.
+// Detach applies to HTTP requests; on a WebSocket event it does nothing.
+func (w *Response) Detach() {
+	if w.r != nil && w.r.Type == HTTP {
+		w.detached = true
+	}
+}
+
+// answered reports whether a streaming handler call answered: set a
+// status, wrote body bytes, accepted a WebSocket or detached.
+func (w *Response) answered() bool {
+	return w.detached || w.Status != 0 || len(w.Body) > 0 || w.upgraded
+}
+
+func (w *Response) status() int {
+	if w.Status == 0 {
+		return 200
+	}
+	return w.Status
+}
+
+// bodyAllowed: HEAD, 1xx, 204 and 304 answers carry no body.
+func (w *Response) bodyAllowed() bool {
+	s := w.status()
+	return !w.isHead && s >= 200 && s != 204 && s != 304
+}
+
+// lengthAllowed: 1xx and 204 answers carry no Content-Length.
+func (w *Response) lengthAllowed() bool {
+	s := w.status()
+	return s >= 200 && s != 204 && s != 304
+}
+
+// appendWhole appends the head of a complete answer: status line, Date,
+// the handler's headers, Content-Length and Connection.
+func (w *Response) appendWhole(dst, date []byte) []byte {
+	dst = w.appendCommon(dst, date)
+	if w.lengthAllowed() {
+		userLen := w.Header.Get("Content-Length")
+		if w.isHead && userLen != "" && validLength(userLen) {
+			dst = appendField(dst, "Content-Length", userLen)
+		} else {
+			dst = append(dst, "Content-Length: "...)
+			dst = strconv.AppendInt(dst, int64(len(w.Body)), 10)
+			dst = append(dst, "\r\n"...)
+		}
+	}
+	return w.appendConnection(dst)
+}
+
+// appendCommon appends the status line, Date and the handler's headers,
+// leaving out the framing fields the server owns.
+func (w *Response) appendCommon(dst, date []byte) []byte {
+	dst = appendStatusLine(dst, w.status())
+	dst = append(dst, "Date: "...)
+	dst = append(dst, date...)
+	dst = append(dst, "\r\n"...)
+	for _, f := range w.Header {
+		switch {
+		case equalFold(f.Name, "Content-Length"), equalFold(f.Name, "Transfer-Encoding"), equalFold(f.Name, "Date"):
+			continue
+		case equalFold(f.Name, "Connection") && !w.upgraded:
+			if headerValueHasToken(f.Value, "close") {
+				w.closeConn = true
+			}
+			continue
+		}
+		dst = appendField(dst, f.Name, f.Value)
+	}
+	return dst
+}
+
+func (w *Response) appendConnection(dst []byte) []byte {
+	switch {
+	case w.upgraded:
+	case w.closeConn || !w.keepAlive:
+		w.closeConn = true
+		dst = append(dst, "Connection: close\r\n"...)
+	case w.http10:
+		dst = append(dst, "Connection: keep-alive\r\n"...)
+	}
+	return append(dst, "\r\n"...)
+}
+
+// appendField appends "name: value\r\n", dropping a field whose name is
+// not a token and blanking control bytes in the value, so that nothing a
+// handler sets can split the response.
+func appendField(dst []byte, name, value string) []byte {
+	if name == "" {
+		return dst
+	}
+	for i := 0; i < len(name); i++ {
+		if !isTokenByte(name[i]) {
+			return dst
+		}
+	}
+	dst = append(dst, name...)
+	dst = append(dst, ": "...)
+	for i := 0; i < len(value); i++ {
+		b := value[i]
+		if b < ' ' && b != '\t' || b == 0x7f {
+			b = ' '
+		}
+		dst = append(dst, b)
+	}
+	return append(dst, "\r\n"...)
+}
+
+func isTokenByte(b byte) bool {
+	switch {
+	case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+		return true
+	}
+	switch b {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+func validLength(s string) bool {
+	if s == "" || len(s) > 18 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Flush sends what the detached answer has so far: status and headers the
+// first time, then Body as one chunk (chunked on HTTP/1.1 when the handler
+// set no Content-Length; raw when it did, or on HTTP/1.0), and empties
+// Body. Safe from any goroutine that owns the detached Response; from
+// another goroutine than the loop it waits while the connection's queue is
+// full. It returns ErrClosed once the client is gone.
+func (w *Response) Flush() error {
+	if err := w.checkDetached(); err != nil {
+		return err
+	}
+	out := w.appendStreamHead(nil)
+	out = w.appendBodyPiece(out)
+	if err := w.queue(out); err != nil {
+		return err
+	}
+	if w.declared >= 0 && w.sent > w.declared {
+		w.finishAnswer(true)
+		return ErrContentLength
+	}
+	return nil
+}
+
+// Send finishes the detached answer: the whole response if nothing was
+// flushed (with a Content-Length computed from Body), else the rest of
+// Body and the last chunk. On an upgrade request after AcceptWebSocket it
+// sends the 101 and the connection becomes a WebSocket. Later requests on
+// the connection go on after it. Safe from any goroutine that owns the
+// Response; it waits like Flush. It returns ErrContentLength (and closes
+// the connection) when the body did not match a Content-Length the handler
+// set.
+func (w *Response) Send() error {
+	if err := w.checkDetached(); err != nil {
+		return err
+	}
+	var out []byte
+	if !w.wroteHead && w.declared < 0 && w.Header.Get("Content-Length") == "" {
+		out = w.appendWhole(nil, httpDate(time.Now()))
+		if w.bodyAllowed() {
+			out = append(out, w.Body...)
+		}
+		w.wroteHead = true
+		w.Body = w.Body[:0]
+	} else {
+		out = w.appendStreamHead(nil)
+		out = w.appendBodyPiece(out)
+		if w.chunked {
+			out = append(out, "0\r\n\r\n"...)
+		}
+	}
+	mismatch := w.declared >= 0 && w.sent != w.declared && w.bodyAllowed()
+	w.done = true
+	if err := w.queue(out); err != nil {
+		return err
+	}
+	w.finishAnswer(mismatch || w.closeConn)
+	if mismatch {
+		return ErrContentLength
+	}
+	return nil
+}
+
+func (w *Response) checkDetached() error {
+	switch {
+	case w.lp == nil || !w.detached:
+		return ErrNotDetached
+	case w.done:
+		return ErrResponseSent
+	}
+	return nil
+}
+
+// appendStreamHead appends the head of a streamed answer the first time.
+func (w *Response) appendStreamHead(dst []byte) []byte {
+	if w.wroteHead {
+		return dst
+	}
+	w.wroteHead = true
+	dst = w.appendCommon(dst, httpDate(time.Now()))
+	if v := w.Header.Get("Content-Length"); v != "" && validLength(v) {
+		w.declared, _ = strconv.ParseInt(v, 10, 64)
+	}
+	switch {
+	case w.upgraded || !w.lengthAllowed():
+	case w.declared >= 0:
+		dst = appendField(dst, "Content-Length", strconv.FormatInt(w.declared, 10))
+	case w.http10 || w.isHead:
+		if !w.isHead {
+			w.closeConn = true // an HTTP/1.0 body without length ends at close
+		}
+	default:
+		w.chunked = true
+		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
+	}
+	return w.appendConnection(dst)
+}
+
+// appendBodyPiece appends Body in the answer's framing and empties it.
+func (w *Response) appendBodyPiece(dst []byte) []byte {
+	if len(w.Body) == 0 || !w.bodyAllowed() {
+		w.Body = w.Body[:0]
+		return dst
+	}
+	w.sent += int64(len(w.Body))
+	if w.chunked {
+		dst = strconv.AppendInt(dst, int64(len(w.Body)), 16)
+		dst = append(dst, "\r\n"...)
+		dst = append(dst, w.Body...)
+		dst = append(dst, "\r\n"...)
+	} else {
+		dst = append(dst, w.Body...)
+	}
+	w.Body = w.Body[:0]
+	return dst
+}
+
+// queue puts bytes of a detached answer on the connection's queue: without
+// waiting from the loop goroutine, with credit from any other.
+func (w *Response) queue(out []byte) error {
+	if len(out) == 0 {
+		return nil
+	}
+	return w.lp.send(w.c, out, true)
+}
+
+// finishAnswer tells the loop the detached answer is complete.
+func (w *Response) finishAnswer(closeAfter bool) {
+	w.done = true
+	q := &w.c.q
+	q.mu.Lock()
+	q.answerDone = true
+	q.answerClose = closeAfter
+	q.answerUpgrad = w.upgraded
+	schedule := q.scheduleLocked()
+	q.mu.Unlock()
+	if schedule {
+		w.lp.wakeFor(w.c)
+	}
+}
+
+// httpDate formats t for a Date header; for goroutines other than the
+// loop, which keeps its own per-second copy.
+func httpDate(t time.Time) []byte {
+	return t.UTC().AppendFormat(make([]byte, 0, 29), "Mon, 02 Jan 2006 15:04:05 GMT")
+}
+
+func headerValueHasToken(v, token string) bool {
+	return headerHasToken(Header{{Name: "x", Value: v}}, "x", token)
+}

@@ -1,0 +1,149 @@
+package phttp
+
+import "sync"
+
+// outItem is one queued buffer: a whole frame or response piece, so that
+// bytes from different senders never interleave inside one.
+type outItem struct {
+	b      []byte
+	credit int  // send credit to give back once b is fully written
+	pooled bool // b belongs to the loop's buffer pool
+}
+
+// creditWaiter is a sender parked until credit frees up or the queue closes.
+type creditWaiter struct {
+	n       int
+	granted bool
+	ready   chan struct{}
+}
+
+// sendQueue is a connection's outbound queue: the one part of a connection
+// that goroutines other than the loop touch. Senders on other goroutines
+// take byte credit first (waiting, first come first served, while the queue
+// holds limit bytes of theirs); the loop writes the items in order and
+// gives the credit back as bytes reach the kernel. The loop's own answers
+// take no credit and never wait; it pauses reading a client instead.
+type sendQueue struct {
+	// mu guards every field below. Held briefly, never across a syscall.
+	mu      sync.Mutex
+	items   []outItem
+	head    int // bytes of items[0] already written
+	queued  int // bytes in items not yet written
+	closed  bool
+	limit   int // credit in all: the server's SendQueueBytes
+	used    int // credit taken and not yet given back
+	waiters []*creditWaiter
+
+	// Requests to the loop, set by other goroutines; scheduled is true
+	// while the connection is on the loop's ready list.
+	scheduled    bool
+	answerDone   bool // a detached answer finished: go on with the next request
+	answerClose  bool // ... and the connection must close after it
+	answerUpgrad bool // ... and it switched the connection to WebSocket
+	wsClose      bool // CloseWebSocket queued a close frame
+	wsOpen       bool // the connection speaks WebSocket: frames may be queued
+	wsCloseSent  bool // our close frame is queued: no more frames
+}
+
+// acquire takes n bytes of credit, waiting while the queue is full unless
+// wait is false. A request larger than the whole limit takes the whole
+// limit, so that one big message still goes through, alone.
+func (q *sendQueue) acquire(n int, wait bool) (int, error) {
+	if n > q.limit {
+		n = q.limit
+	}
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return 0, ErrClosed
+	}
+	if len(q.waiters) == 0 && q.used+n <= q.limit {
+		q.used += n
+		q.mu.Unlock()
+		return n, nil
+	}
+	if !wait {
+		q.mu.Unlock()
+		return 0, ErrQueueFull
+	}
+	w := &creditWaiter{n: n, ready: make(chan struct{})}
+	q.waiters = append(q.waiters, w)
+	q.mu.Unlock()
+	<-w.ready
+	if !w.granted {
+		return 0, ErrClosed
+	}
+	return n, nil
+}
+
+// releaseLocked gives credit back and wakes the waiters it now covers, in
+// order. q.mu must be held.
+func (q *sendQueue) releaseLocked(n int) {
+	q.used -= n
+	for len(q.waiters) > 0 {
+		w := q.waiters[0]
+		if q.used+w.n > q.limit {
+			break
+		}
+		q.used += w.n
+		w.granted = true
+		close(w.ready)
+		q.waiters[0] = nil
+		q.waiters = q.waiters[1:]
+	}
+	if len(q.waiters) == 0 {
+		q.waiters = nil
+	}
+}
+
+// refund returns credit that was acquired but not queued.
+func (q *sendQueue) refund(n int) {
+	if n == 0 {
+		return
+	}
+	q.mu.Lock()
+	q.releaseLocked(n)
+	q.mu.Unlock()
+}
+
+// scheduleLocked marks the connection as needing the loop and reports
+// whether it was not marked yet. q.mu must be held.
+func (q *sendQueue) scheduleLocked() bool {
+	if q.scheduled {
+		return false
+	}
+	q.scheduled = true
+	return true
+}
+
+// close marks the queue closed and releases every waiting sender with
+// ErrClosed. Safe from any goroutine; idempotent.
+func (q *sendQueue) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closeLocked()
+}
+
+func (q *sendQueue) closeLocked() {
+	if q.closed {
+		return
+	}
+	q.closed = true
+	for _, w := range q.waiters {
+		close(w.ready)
+	}
+	q.waiters = nil
+}
+
+// free reports the bytes a sender may still queue without waiting.
+func (q *sendQueue) free() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return -1
+	}
+	if q.used >= q.limit {
+		return 0
+	}
+	return q.limit - q.used
+}

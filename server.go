@@ -1,0 +1,302 @@
+package phttp
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Handler answers one event. It runs on the loop goroutine, one call at a
+// time, so the state it owns needs no locks. It must not block: a slow
+// answer is detached (w.Detach) and finished from another goroutine.
+type Handler func(w *Response, r *Request)
+
+// Defaults used when a Server's limit is zero.
+const (
+	DefaultMaxConnections    = 4096
+	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultMaxBodyBytes      = 8 << 20
+	DefaultMaxMessageBytes   = 16 << 20
+	DefaultMaxPipelined      = 16
+	DefaultSendQueueBytes    = 4 << 20
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultWriteTimeout      = 30 * time.Second
+)
+
+// Server is an HTTP/1.1 and WebSocket server driven by one goroutine. Set
+// its fields before Listen or Serve and do not change them afterwards. The
+// zero value serves with the defaults above; a nil Handler answers 404.
+type Server struct {
+	Handler Handler
+
+	// MaxConnections bounds open connections; one more is answered 503
+	// and closed while the server keeps serving the others.
+	MaxConnections int
+	// MaxHeaderBytes bounds the request line plus headers: 431, or 414
+	// when the request-target alone is too long.
+	MaxHeaderBytes int
+	// MaxBodyBytes bounds a buffered request body (and the rest of a body
+	// the handler answered early): 413, without reading the body.
+	MaxBodyBytes int64
+	// MaxMessageBytes bounds one WebSocket message: close 1009.
+	MaxMessageBytes int64
+	// MaxPipelined is how many requests of one connection the loop
+	// answers before it turns to the others; while that many wait behind
+	// an unfinished (detached) answer it stops reading the socket.
+	MaxPipelined int
+	// SendQueueBytes bounds a connection's outbound queue. Senders on
+	// other goroutines wait (or get ErrQueueFull) beyond it, and the loop
+	// stops reading a client whose own answers fill it.
+	SendQueueBytes int
+	// ReadHeaderTimeout runs from a request's first byte (or the accept)
+	// to the end of its head; a stalled client is then closed.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout is how long a keep-alive connection may wait for its
+	// next request, and how long a request body may stall.
+	IdleTimeout time.Duration
+	// WriteTimeout closes a connection whose queued bytes make no
+	// progress for this long (a stalled consumer); its waiting senders
+	// get ErrClosed. WebSocket connections get close 1008 when a frame
+	// can still go out.
+	WriteTimeout time.Duration
+
+	// StreamBodies calls Handler when the head is complete (Body empty)
+	// and again for every piece of the body (BodyDone on the last),
+	// instead of once with the whole body.
+	StreamBodies bool
+
+	// AllowedHosts is the Host header allow-list, against DNS rebinding.
+	// Entries are a host ("localhost", any port), a host:port, or "*"
+	// (no check). When nil and the server listens on loopback or a unix
+	// socket: localhost, 127.0.0.1 and [::1], any port. Others get 421.
+	AllowedHosts []string
+	// CheckOrigin decides WebSocket upgrades; false answers 403. When
+	// nil, an upgrade is allowed if Origin is absent or names the same
+	// host as the request (cross-site WebSocket hijacking protection).
+	CheckOrigin func(r *Request) bool
+
+	// Logger receives errors (handler panics, accept failures) and, at
+	// slog.LevelDebug, refused client input. Nil uses slog.Default().
+	Logger *slog.Logger
+
+	mu sync.Mutex // guards lp while it is being created
+	lp *eventLoop
+	// running is held by Run and Step while they use the loop, so that
+	// Stop can tear down a loop nobody runs.
+	running   sync.Mutex
+	stopped   atomic.Bool
+	connCount atomic.Int64
+	// conns maps ConnID to connection for senders on other goroutines.
+	conns connTable
+	// done is closed when Run has returned after Stop or Shutdown.
+	done     chan struct{}
+	doneOnce sync.Once
+}
+
+// ListenAndRun listens on the TCP address addr ("127.0.0.1:8080") and
+// serves with h until Stop; it never returns nil.
+func ListenAndRun(addr string, h Handler) error {
+	s := &Server{Handler: h}
+	return s.ListenAndRun(addr)
+}
+
+// ListenAndRun listens on the TCP address addr and runs the loop on the
+// calling goroutine until Stop or Shutdown.
+func (s *Server) ListenAndRun(addr string) error {
+	if err := s.Listen("tcp", addr); err != nil {
+		return err
+	}
+	return s.Run()
+}
+
+// Listen opens a listener on network ("tcp", "tcp4", "tcp6" or "unix")
+// and addr; port 0 picks a free port (see Addr). It may be called more than
+// once to serve several addresses. Call it before Run; not safe to call
+// concurrently with Run or Step.
+func (s *Server) Listen(network, addr string) error {
+	switch network {
+	case "tcp", "tcp4", "tcp6", "unix":
+	default:
+		return &net.OpError{Op: "listen", Net: network, Err: net.UnknownNetworkError(network)}
+	}
+	l, err := net.Listen(network, addr)
+	if err != nil {
+		return err
+	}
+	if err := s.Serve(l); err != nil {
+		l.Close()
+		return err
+	}
+	return nil
+}
+
+// Serve adopts an existing listener (for socket activation, say): the loop
+// accepts its connections from the next Run or Step on. Serve does not
+// block. The server closes l when it stops. l must be a *net.TCPListener,
+// a *net.UnixListener, or another listener exposing its socket through
+// syscall.Conn.
+func (s *Server) Serve(l net.Listener) error {
+	if s.stopped.Load() {
+		return ErrServerStopped
+	}
+	lp, err := s.loop()
+	if err != nil {
+		return err
+	}
+	return lp.addListener(l)
+}
+
+// Run runs the loop on the calling goroutine until Stop or Shutdown, and
+// returns nil then. It returns an error at once if there is no listener, or
+// if the poller fails.
+func (s *Server) Run() error {
+	lp, err := s.started()
+	if err != nil {
+		return err
+	}
+	s.running.Lock()
+	defer s.running.Unlock()
+	defer s.finish()
+	for !s.stopped.Load() {
+		if err := lp.step(-1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Step runs one loop iteration for a program that owns its main loop: it
+// waits at most timeout (0 polls, negative waits for the next event or
+// timer), then handles what is ready. It returns ErrServerStopped once the
+// server was stopped. Call it from one goroutine only.
+func (s *Server) Step(timeout time.Duration) error {
+	lp, err := s.started()
+	if err != nil {
+		return err
+	}
+	s.running.Lock()
+	defer s.running.Unlock()
+	if s.stopped.Load() {
+		s.finish()
+		return ErrServerStopped
+	}
+	if err := lp.step(timeout); err != nil {
+		return err
+	}
+	if s.stopped.Load() {
+		s.finish()
+	}
+	return nil
+}
+
+// Addr returns the first listener's address, or nil before Listen/Serve.
+// Safe from any goroutine.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lp == nil || len(s.lp.listeners) == 0 {
+		return nil
+	}
+	return s.lp.listeners[0].ln.Addr()
+}
+
+// Connections returns how many client connections are open. Safe from any
+// goroutine.
+func (s *Server) Connections() int { return int(s.connCount.Load()) }
+
+// Stop makes Run return promptly: every connection is closed at once
+// (queued bytes are dropped; use Shutdown to finish them), waiting senders
+// get ErrClosed, and the listeners are closed. Safe from any goroutine,
+// including one that handles OS signals; calling it again does nothing.
+func (s *Server) Stop() {
+	if s.stopped.Swap(true) {
+		return
+	}
+	s.conns.closeAll()
+	s.mu.Lock()
+	lp := s.lp
+	s.mu.Unlock()
+	if lp == nil {
+		return
+	}
+	lp.poll.wake()
+	if s.running.TryLock() {
+		s.finish() // nobody runs the loop: tear it down here
+		s.running.Unlock()
+	}
+}
+
+// Shutdown stops accepting, lets requests in flight finish (each answer
+// then carries Connection: close), closes idle connections and WebSockets
+// (close 1001), and stops the server once no connection is left or ctx is
+// done, whichever comes first; then it returns ctx's error, or nil. Run
+// must be running on another goroutine. Safe from any goroutine.
+func (s *Server) Shutdown(ctx context.Context) error {
+	lp, err := s.started()
+	if err != nil {
+		return err
+	}
+	if err := s.Post(lp.beginShutdown); err != nil {
+		return nil // already stopped
+	}
+	select {
+	case <-lp.drained:
+		s.Stop()
+		<-s.done
+		return nil
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		s.Stop()
+		<-s.done
+		return ctx.Err()
+	}
+}
+
+// loop returns the server's loop, creating it on first use.
+func (s *Server) loop() (*eventLoop, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lp != nil {
+		return s.lp, nil
+	}
+	lp, err := newEventLoop(s)
+	if err != nil {
+		return nil, err
+	}
+	s.lp = lp
+	s.done = make(chan struct{})
+	return lp, nil
+}
+
+func (s *Server) started() (*eventLoop, error) {
+	s.mu.Lock()
+	lp := s.lp
+	s.mu.Unlock()
+	if lp == nil {
+		if s.stopped.Load() {
+			return nil, ErrServerStopped
+		}
+		return nil, ErrNotListening
+	}
+	return lp, nil
+}
+
+// finish tears the loop down once, on the loop goroutine.
+func (s *Server) finish() {
+	s.doneOnce.Do(func() {
+		s.lp.teardown()
+		close(s.done)
+	})
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}

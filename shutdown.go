@@ -1,0 +1,38 @@
+package phttp
+
+import gws "github.com/gobwas/ws"
+import pws "github.com/phttp-go/phttp/ws"
+
+// beginShutdown runs on the loop (posted by Shutdown): no more accepts,
+// idle connections close now, WebSockets get close 1001, and requests in
+// flight finish with Connection: close.
+func (lp *eventLoop) beginShutdown() {
+	if lp.shuttingDown {
+		return
+	}
+	lp.shuttingDown = true
+	for _, l := range lp.listeners {
+		l.paused = true
+		lp.poll.remove(l.sock)
+	}
+	for _, c := range lp.slots {
+		if c == nil {
+			continue
+		}
+		switch {
+		case c.ws != nil && !c.ws.closeSent:
+			c.ws.closeSent = true
+			c.q.mu.Lock()
+			c.q.wsCloseSent = true
+			c.q.mu.Unlock()
+			lp.queueLoop(c, pws.AppendClose(lp.scratch[:0], gws.StatusCode(CloseGoingAway), "server shutting down"))
+			lp.lingerTimers.arm(c, lp.now)
+			lp.flush(c)
+		case c.phase == phaseHead && c.rs == nil && len(c.inBuf) == 0:
+			lp.beginClose(c)
+		}
+	}
+	if lp.srv.connCount.Load() == 0 {
+		lp.drainedOnce.Do(func() { close(lp.drained) })
+	}
+}

@@ -1,0 +1,121 @@
+// Package testserver starts phttp servers on loopback for the end-to-end
+// tests and gives them raw-socket helpers. It is test support only: it
+// never listens beyond 127.0.0.1, [::1] or a temporary unix socket.
+package testserver
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phttp-go/phttp"
+)
+
+// Running is a server whose loop runs on its own goroutine.
+type Running struct {
+	*phttp.Server
+	URL  string // "http://127.0.0.1:port"
+	Host string // "127.0.0.1:port"
+	done chan error
+}
+
+// Start listens on 127.0.0.1:0, runs s on a new goroutine, and stops it
+// (failing the test if Run returned an error) when the test ends.
+func Start(t testing.TB, s *phttp.Server) *Running {
+	t.Helper()
+	return StartOn(t, s, "tcp", "127.0.0.1:0")
+}
+
+// StartOn is Start on another network and address.
+func StartOn(t testing.TB, s *phttp.Server, network, addr string) *Running {
+	t.Helper()
+	if err := s.Listen(network, addr); err != nil {
+		t.Fatalf("listen %s %s: %v", network, addr, err)
+	}
+	r := &Running{Server: s, done: make(chan error, 1)}
+	r.Host = s.Addr().String()
+	r.URL = "http://" + r.Host
+	go func() { r.done <- s.Run() }()
+	t.Cleanup(func() { r.StopAndWait(t) })
+	return r
+}
+
+// StopAndWait stops the server and waits (at most 10 s) for Run to return.
+func (r *Running) StopAndWait(t testing.TB) {
+	t.Helper()
+	r.Stop()
+	select {
+	case err, ok := <-r.done:
+		if ok && err != nil {
+			t.Errorf("Run returned %v", err)
+		}
+		if ok {
+			close(r.done)
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("Run did not return within 10s of Stop")
+	}
+}
+
+// Done is closed-or-sent when Run returns.
+func (r *Running) Done() <-chan error { return r.done }
+
+// Dial opens a raw TCP connection to the server with a deadline of d for
+// everything done on it.
+func (r *Running) Dial(t testing.TB, d time.Duration) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", r.Host, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	c.SetDeadline(time.Now().Add(d))
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Client returns a net/http client with its own keep-alive pool.
+func Client() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
+}
+
+// ReadResponse reads one response from br for a request with method.
+func ReadResponse(t testing.TB, br *bufio.Reader, method string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.ReadResponse(br, &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("reading response: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("reading body: %v", err)
+	}
+	return resp, string(body)
+}
+
+// RawExchange writes req on a new connection and returns everything the
+// server sends until it closes the connection or d passes.
+func (r *Running) RawExchange(t testing.TB, req string, d time.Duration) string {
+	t.Helper()
+	c := r.Dial(t, d)
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	var sb strings.Builder
+	io.Copy(&sb, c)
+	return sb.String()
+}
+
+// StatusOf returns the status code of the first response in raw, or 0.
+func StatusOf(raw string) int {
+	resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(raw)), nil)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

@@ -1,0 +1,281 @@
+package phttp
+
+import (
+	"errors"
+	"net/url"
+
+	"github.com/gobwas/httphead"
+	gws "github.com/gobwas/ws"
+	"github.com/phttp-go/phttp/sha1"
+	pws "github.com/phttp-go/phttp/ws"
+)
+
+// AcceptWebSocket answers an upgrade request with 101 Switching Protocols,
+// choosing protocol (one the client offered in Sec-WebSocket-Protocol, or
+// "" for none). A bad handshake is answered instead: 400 for a missing
+// upgrade token or a bad key, 405 for a method other than GET, 426 with
+// Sec-WebSocket-Version: 13 for another version. The connection becomes a
+// WebSocket once the handler returns (or, detached, once Send is called).
+func (w *Response) AcceptWebSocket(protocol string) {
+	if w.r == nil || w.r.Type != HTTP {
+		return
+	}
+	r := w.r
+	status, reason := checkHandshake(r)
+	if status != 0 {
+		w.Status = status
+		w.Header = w.Header[:0]
+		if status == 426 {
+			w.Header.Set("Sec-WebSocket-Version", "13")
+		}
+		w.Header.Set("Content-Type", "text/plain; charset=utf-8")
+		w.Body = append(w.Body[:0], reason...)
+		return
+	}
+	w.Status = 101
+	w.Body = w.Body[:0]
+	w.Header = w.Header[:0]
+	w.Header.Set("Upgrade", "websocket")
+	w.Header.Set("Connection", "Upgrade")
+	w.Header.Set("Sec-WebSocket-Accept", sha1.AcceptKey(r.Header.Get("Sec-WebSocket-Key")))
+	if protocol != "" && offeredProtocol(r.Header, protocol) {
+		w.Header.Set("Sec-WebSocket-Protocol", protocol)
+	}
+	w.upgraded = true
+}
+
+// checkHandshake validates RFC 6455 §4.2.1 on a parsed request.
+func checkHandshake(r *Request) (int, string) {
+	switch {
+	case r.Method != "GET":
+		return 405, "WebSocket handshake needs GET\n"
+	case r.Proto != "HTTP/1.1":
+		return 400, "WebSocket handshake needs HTTP/1.1\n"
+	case !headerHasToken(r.Header, "Upgrade", "websocket"):
+		return 400, "missing Upgrade: websocket\n"
+	case !headerHasToken(r.Header, "Connection", "upgrade"):
+		return 400, "missing Connection: upgrade\n"
+	case len(r.Header.Values("Sec-WebSocket-Version")) != 1 || r.Header.Get("Sec-WebSocket-Version") != "13":
+		return 426, "unsupported Sec-WebSocket-Version; 13 is supported\n"
+	case len(r.Header.Values("Sec-WebSocket-Key")) != 1 || !sha1.ValidKey(r.Header.Get("Sec-WebSocket-Key")):
+		return 400, "bad Sec-WebSocket-Key\n"
+	}
+	return 0, ""
+}
+
+func offeredProtocol(h Header, protocol string) bool {
+	for _, v := range h.Values("Sec-WebSocket-Protocol") {
+		found := false
+		httphead.ScanTokens([]byte(v), func(t []byte) bool {
+			found = string(t) == protocol
+			return !found
+		})
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+// originAllowed applies CheckOrigin, or the default: no Origin, or an
+// Origin naming the same host and port as the request.
+func (lp *eventLoop) originAllowed(r *Request) bool {
+	if f := lp.srv.CheckOrigin; f != nil {
+		return f(r)
+	}
+	origin := r.Header.Values("Origin")
+	if len(origin) == 0 {
+		return true
+	}
+	if len(origin) > 1 {
+		return false
+	}
+	u, err := url.Parse(origin[0])
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return equalFold(u.Host, r.Host)
+}
+
+// upgrade turns c into a WebSocket after its 101 was queued.
+func (lp *eventLoop) upgrade(c *conn, rs *reqState) {
+	r := &rs.req
+	c.ws = &wsState{
+		method: r.Method, uri: r.URI, path: r.Path, rawPath: r.RawPath,
+		rawQuery: r.RawQuery, fragment: r.Fragment, host: r.Host,
+	}
+	c.ws.reader.MaxMessageBytes = lp.lim.maxMessage
+	c.rs = nil
+	lp.putReqState(rs)
+	c.phase = phaseWS
+	disarmAll(c)
+	c.q.mu.Lock()
+	c.q.wsOpen = true
+	queued := c.q.queued
+	c.q.mu.Unlock()
+	if queued > 0 {
+		lp.writeTimers.arm(c, lp.now)
+	}
+	lp.updateRead(c)
+	if len(c.inBuf) > 0 {
+		lp.schedule(c) // frames that came right behind the request
+	}
+}
+
+// readFrames feeds frames to the WebSocket reader and handles one event;
+// it returns the bytes used, or 0 for "need more".
+func (lp *eventLoop) readFrames(c *conn, data []byte) int {
+	ws := c.ws
+	n, ev, err := ws.reader.Read(data)
+	if err != nil {
+		code, reason := CloseProtocolError, err.Error()
+		var perr *pws.ProtocolError
+		if errors.As(err, &perr) {
+			code, reason = CloseCode(perr.Code), perr.Reason
+		}
+		lp.srv.logger().Debug("phttp: WebSocket protocol error", "code", uint16(code), "reason", reason, "remote", c.remote.String(), "conn", uint64(c.id))
+		lp.failWebSocket(c, code, reason)
+		return len(data)
+	}
+	switch ev.Kind {
+	case pws.Text, pws.Binary:
+		if !ws.closeSent {
+			c.served++
+			lp.deliverMessage(c, ev)
+		}
+	case pws.Ping:
+		if !ws.closeSent {
+			lp.queueLoop(c, pws.AppendFrame(lp.scratch[:0], gws.OpPong, true, ev.Payload))
+		}
+	case pws.Close:
+		lp.onPeerClose(c, CloseCode(ev.Code), ev.Reason)
+		return len(data)
+	}
+	return n
+}
+
+// deliverMessage hands one whole message to the handler.
+func (lp *eventLoop) deliverMessage(c *conn, ev pws.Event) {
+	r := lp.wsEvent(c)
+	r.Type = WebSocketText
+	if ev.Kind == pws.Binary {
+		r.Type = WebSocketBinary
+	}
+	r.Body = ev.Payload
+	w := &lp.wsResp
+	lp.callHandler(w, r)
+	r.Body = nil
+	if w.panicked && lp.slots[c.slot] == c && c.ws != nil && !c.ws.closeSent {
+		lp.failWebSocket(c, CloseInternalError, "handler panic")
+	}
+}
+
+// wsEvent fills the loop's reused Request for an event on c.
+func (lp *eventLoop) wsEvent(c *conn) *Request {
+	ws := c.ws
+	r := &lp.wsReq
+	*r = Request{
+		ConnID: c.id, Server: lp.srv, RemoteAddr: c.remote, ContentLength: -1, BodyDone: true,
+		Method: ws.method, URI: ws.uri, Path: ws.path, RawPath: ws.rawPath,
+		RawQuery: ws.rawQuery, Fragment: ws.fragment, Host: ws.host, Proto: "HTTP/1.1",
+	}
+	w := &lp.wsResp
+	hdr, body := w.Header[:0], w.Body[:0]
+	*w = Response{Header: hdr, Body: body, lp: lp, c: c, r: r, declared: -1}
+	return r
+}
+
+// onPeerClose answers the client's close frame (echoing its code) unless
+// ours went first, tells the handler, and closes gracefully.
+func (lp *eventLoop) onPeerClose(c *conn, code CloseCode, reason string) {
+	ws := c.ws
+	if !ws.closeSent {
+		ws.closeSent = true
+		c.q.mu.Lock()
+		c.q.wsCloseSent = true
+		c.q.mu.Unlock()
+		if code == CloseNoStatus {
+			lp.queueLoop(c, pws.AppendFrame(lp.scratch[:0], gws.OpClose, true, nil))
+		} else {
+			lp.queueLoop(c, pws.AppendClose(lp.scratch[:0], gws.StatusCode(code), ""))
+		}
+	}
+	lp.reportWSClose(c, code, reason)
+	lp.beginClose(c)
+}
+
+// failWebSocket closes with code after a protocol error or handler panic.
+func (lp *eventLoop) failWebSocket(c *conn, code CloseCode, reason string) {
+	ws := c.ws
+	if !ws.closeSent {
+		ws.closeSent = true
+		c.q.mu.Lock()
+		c.q.wsCloseSent = true
+		c.q.mu.Unlock()
+		lp.queueLoop(c, pws.AppendClose(lp.scratch[:0], gws.StatusCode(code), reason))
+	}
+	lp.reportWSClose(c, code, reason)
+	lp.beginClose(c)
+}
+
+// reportWSClose gives the handler its one WebSocketClose for c.
+func (lp *eventLoop) reportWSClose(c *conn, code CloseCode, reason string) {
+	if c.wsReported || c.ws == nil {
+		return
+	}
+	c.wsReported = true
+	r := lp.wsEvent(c)
+	r.Type = WebSocketClose
+	r.CloseCode = code
+	r.CloseReason = reason
+	lp.callHandler(&lp.wsResp, r)
+}
+
+// tryWriteClose drops what is queued and writes a close frame straight to
+// the socket, when the queue stands at a frame boundary so that the frame
+// cannot land inside another. It reports whether the frame went out whole.
+func (lp *eventLoop) tryWriteClose(c *conn, code CloseCode, reason string) bool {
+	q := &c.q
+	q.mu.Lock()
+	atBoundary := q.head == 0
+	q.mu.Unlock()
+	if !atBoundary {
+		return false
+	}
+	frame := pws.AppendClose(nil, gws.StatusCode(code), reason)
+	n, err := writeSockets(c.sock, [][]byte{frame})
+	return err == nil && n == len(frame)
+}
+
+// serveQueued handles what another goroutine asked of c: bytes to write,
+// a finished detached answer, or a close handshake to start.
+func (lp *eventLoop) serveQueued(c *conn) {
+	q := &c.q
+	q.mu.Lock()
+	q.scheduled = false
+	answerDone, answerClose, upgraded, wsClose := q.answerDone, q.answerClose, q.answerUpgrad, q.wsClose
+	q.answerDone, q.answerClose, q.answerUpgrad, q.wsClose = false, false, false, false
+	q.mu.Unlock()
+	if answerDone && c.rs != nil {
+		rs := c.rs
+		rs.answerDone = true
+		rs.closeAfter = rs.closeAfter || answerClose
+		if upgraded {
+			rs.resp.upgraded = true
+		}
+		lp.afterAnswer(c, rs)
+		if lp.slots[c.slot] != c {
+			return
+		}
+		if c.phase == phaseHead && len(c.inBuf) > 0 || c.phase == phaseWS && len(c.inBuf) > 0 {
+			lp.schedule(c) // requests that waited behind the answer
+		}
+	}
+	if wsClose && c.ws != nil && !c.ws.closeSent {
+		c.ws.closeSent = true
+		lp.lingerTimers.arm(c, lp.now) // the client has this long to answer
+	}
+	if lp.slots[c.slot] == c {
+		lp.flush(c)
+	}
+}

@@ -1,0 +1,160 @@
+package phttp
+
+import "errors"
+
+const (
+	outChunk = 16 << 10 // pooled buffer size for the loop's own answers
+	maxIov   = 512      // buffers per writev
+	maxPool  = 256      // pooled buffers kept
+)
+
+// queueLoop copies p into c's queue on behalf of the loop: no credit, no
+// waiting. Small answers share one pooled buffer, so a pipelined batch
+// leaves in one writev.
+func (lp *eventLoop) queueLoop(c *conn, parts ...[]byte) {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	q := &c.q
+	q.mu.Lock()
+	var dst []byte
+	last := len(q.items) - 1
+	if last >= 0 && q.items[last].pooled && (last > 0 || q.head == 0) && cap(q.items[last].b)-len(q.items[last].b) >= n {
+		dst = q.items[last].b
+	} else {
+		dst = lp.getOut(n)
+		q.items = append(q.items, outItem{b: dst, pooled: cap(dst) == outChunk})
+		last = len(q.items) - 1
+	}
+	for _, p := range parts {
+		dst = append(dst, p...)
+	}
+	q.items[last].b = dst
+	q.queued += n
+	q.mu.Unlock()
+}
+
+func (lp *eventLoop) getOut(n int) []byte {
+	if n > outChunk {
+		return make([]byte, 0, n)
+	}
+	if k := len(lp.outPool); k > 0 {
+		b := lp.outPool[k-1]
+		lp.outPool[k-1] = nil
+		lp.outPool = lp.outPool[:k-1]
+		return b[:0]
+	}
+	return make([]byte, 0, outChunk)
+}
+
+func (lp *eventLoop) putOut(b []byte) {
+	if cap(b) == outChunk && len(lp.outPool) < maxPool {
+		lp.outPool = append(lp.outPool, b[:0])
+	}
+}
+
+// flush writes as much of c's queue as the socket takes, gives credit
+// back, and asks for writability only while bytes remain. It reports
+// whether c is still open.
+func (lp *eventLoop) flush(c *conn) bool {
+	q := &c.q
+	q.mu.Lock()
+	iov := lp.iov[:0]
+	for i := range q.items {
+		b := q.items[i].b
+		if i == 0 {
+			b = b[q.head:]
+		}
+		iov = append(iov, b)
+		if len(iov) == maxIov {
+			break
+		}
+	}
+	q.mu.Unlock()
+	if len(iov) == 0 {
+		lp.afterFlush(c, false, 0)
+		return true
+	}
+	n, err := writeSockets(c.sock, iov)
+	clear(iov)
+	lp.iov = iov[:0]
+	if err != nil && !errors.Is(err, errWouldBlock) {
+		lp.closeConn(c, CloseAbnormal)
+		return false
+	}
+	lp.consumed(c, n)
+	lp.afterFlush(c, n > 0, n)
+	return lp.slots[c.slot] == c
+}
+
+// consumed drops n written bytes from the front of c's queue.
+func (lp *eventLoop) consumed(c *conn, n int) {
+	if n == 0 {
+		return
+	}
+	q := &c.q
+	q.mu.Lock()
+	q.queued -= n
+	credit := 0
+	done := 0
+	for n > 0 && done < len(q.items) {
+		it := &q.items[done]
+		rest := len(it.b) - q.head
+		if n < rest {
+			q.head += n
+			break
+		}
+		n -= rest
+		q.head = 0
+		credit += it.credit
+		if it.pooled {
+			lp.putOut(it.b)
+		}
+		*it = outItem{}
+		done++
+	}
+	if done > 0 {
+		k := copy(q.items, q.items[done:])
+		clear(q.items[k:])
+		q.items = q.items[:k]
+		if k == 0 && cap(q.items) > 8 {
+			q.items = nil
+		}
+	}
+	if credit > 0 {
+		q.releaseLocked(credit)
+	}
+	q.mu.Unlock()
+}
+
+// afterFlush updates writability interest, the write timer and, for a
+// closing connection, moves on to shutdown once the queue is empty.
+func (lp *eventLoop) afterFlush(c *conn, progressed bool, _ int) {
+	left := lp.queuedBytes(c)
+	if left > 0 {
+		if progressed || c.writeTimer.list == nil {
+			lp.writeTimers.arm(c, lp.now)
+		}
+		lp.setInterest(c, c.readOn, true)
+		if progressed && c.phase != phaseClosing {
+			lp.updateRead(c)
+		}
+		return
+	}
+	lp.writeTimers.disarm(c)
+	lp.setInterest(c, c.readOn, false)
+	if c.blockedQ {
+		c.blockedQ = false
+		if len(c.inBuf) > 0 {
+			lp.schedule(c) // input that waited for the client to read
+		}
+	}
+	if c.phase == phaseClosing && !c.lingering {
+		lp.startLinger(c)
+		return
+	}
+	if c.phase != phaseClosing {
+		lp.updateRead(c)
+	}
+}
