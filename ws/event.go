@@ -9,15 +9,14 @@ import (
 // Kind says what an Event carries.
 type Kind uint8
 
-// The kinds of Event. None means the Reader produced nothing from the input
-// it was given: it needs more bytes.
+// The kinds of Event.
 const (
-	None Kind = iota
-	Text
-	Binary
-	Ping
-	Pong
-	Close
+	None   Kind = iota // no event: the Reader needs more bytes
+	Text               // a whole text message, checked to be UTF-8
+	Binary             // a whole binary message
+	Ping               // a ping; the caller answers with a pong carrying its payload
+	Pong               // a pong (unsolicited ones are allowed and mean nothing)
+	Close              // the peer's close frame; nothing follows it
 )
 
 // kindNames is indexed by Kind; String falls back to a number for the rest.

@@ -1,8 +1,6 @@
 package ws
 
-import (
-	"github.com/gobwas/ws"
-)
+import "github.com/gobwas/ws"
 
 // DefaultMaxMessageBytes is the message size limit of a Reader whose
 // MaxMessageBytes is zero.
@@ -58,7 +56,7 @@ func (r *Reader) Reset() {
 // refused before the mask that follows it arrives).
 //
 // Payload bytes are unmasked in place in in, so in must be writable;
-// unconsumed bytes are never modified. ev.Payload is a sub-slice of in when
+// unconsumed bytes are never modified (unless Read fails). ev.Payload is a sub-slice of in when
 // a single-frame message or a control frame is wholly present (no copy), and
 // the Reader's own buffer otherwise; either way it is valid only until the
 // next Read or Reset. Calling Read with an empty in after handling an event

@@ -473,3 +473,39 @@ func TestReadAllocs(t *testing.T) {
 		t.Fatalf("fragments: %v allocations per run, want 0", allocs)
 	}
 }
+
+// TestErrorsNeedOnlyTheHeader: header-level errors are reported from the
+// header alone, before any payload arrives.
+func TestErrorsNeedOnlyTheHeader(t *testing.T) {
+	big := make([]byte, 5000)
+	open := clientFrame(ws.OpText, false, []byte("a"))
+	for _, tc := range []struct {
+		name   string
+		prefix []byte
+		frame  []byte
+		hdr    int
+		code   ws.StatusCode
+	}{
+		{"unmasked", nil, rawFrame(ws.OpBinary, true, 0, false, testMask, big), 4, 1002},
+		{"rsv", nil, rawFrame(ws.OpBinary, true, 4, true, testMask, big), 8, 1002},
+		{"opcode", nil, clientFrame(0x3, true, big), 8, 1002},
+		{"control too long", nil, clientFrame(ws.OpPing, true, big), 8, 1002},
+		{"control not final", nil, clientFrame(ws.OpPing, false, nil), 6, 1002},
+		{"continuation", nil, clientFrame(ws.OpContinuation, true, big), 8, 1002},
+		{"interleaved", open, clientFrame(ws.OpBinary, true, big), 8, 1002},
+		{"too big", nil, clientFrame(ws.OpBinary, true, big), 8, 1009},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Reader{MaxMessageBytes: 4096}
+			in := cat(tc.prefix, tc.frame[:tc.hdr])
+			if _, _, err := r.Read(in[:len(in)-1]); err != nil {
+				t.Fatalf("error from a partial header: %v", err)
+			}
+			r = &Reader{MaxMessageBytes: 4096}
+			_, _, err := r.Read(in)
+			if !isCode(err, tc.code) {
+				t.Fatalf("got %v, want %d", err, tc.code)
+			}
+		})
+	}
+}

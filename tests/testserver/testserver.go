@@ -5,6 +5,7 @@ package testserver
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -50,7 +51,8 @@ func (r *Running) StopAndWait(t testing.TB) {
 	r.Stop()
 	select {
 	case err, ok := <-r.done:
-		if ok && err != nil {
+		// ErrServerStopped: Stop came before the goroutine entered Run.
+		if ok && err != nil && !errors.Is(err, phttp.ErrServerStopped) {
 			t.Errorf("Run returned %v", err)
 		}
 		if ok {
