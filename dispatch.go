@@ -201,6 +201,8 @@ func (lp *eventLoop) dispatch(c *conn, rs *reqState) {
 // (or, for a WebSocket message, closes 1011), is logged, and the loop goes on.
 func (lp *eventLoop) callHandler(w *Response, r *Request) {
 	lp.inCallback.Store(true)
+	lp.current.Store(w)
+	defer lp.current.Store(nil)
 	defer lp.inCallback.Store(false)
 	defer func() {
 		if p := recover(); p != nil {

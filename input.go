@@ -183,6 +183,8 @@ func (lp *eventLoop) afterAnswer(c *conn, rs *reqState) {
 		return
 	}
 	switch {
+	case !rs.bodyDone && rs.answered && rs.closeAfter && rs.answerDone:
+		lp.beginClose(c) // the rest of the body is not worth reading
 	case !rs.bodyDone && rs.answered:
 		c.phase = phaseDiscard
 	case !rs.bodyDone:

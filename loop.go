@@ -74,6 +74,9 @@ type eventLoop struct {
 	// wait, from one made on another goroutine. Shared (read by senders).
 	inCallback atomic.Bool
 	goroutine  atomic.Uint64
+	// current is the Response of the handler call in progress: its
+	// WebSocket replies are the loop's own and skip the goroutine check.
+	current atomic.Pointer[Response]
 
 	scratch   []byte // the loop's buffer for building heads and frames
 	localOnly bool   // every listener is loopback or unix: AllowedHosts defaults apply

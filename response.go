@@ -134,7 +134,7 @@ func (w *Response) appendCommon(dst, date []byte) []byte {
 func (w *Response) appendConnection(dst []byte) []byte {
 	switch {
 	case w.upgraded:
-	case w.closeConn || !w.keepAlive:
+	case w.closeConn || !w.keepAlive || w.lp.srv.draining.Load():
 		w.closeConn = true
 		dst = append(dst, "Connection: close\r\n"...)
 	case w.http10:
@@ -202,11 +202,14 @@ func (w *Response) Flush() error {
 		return err
 	}
 	out := w.appendStreamHead(nil)
-	out = w.appendBodyPiece(out)
+	out, over := w.appendBodyPiece(out)
+	if over {
+		w.done = true
+	}
 	if err := w.queue(out); err != nil {
 		return err
 	}
-	if w.declared >= 0 && w.sent > w.declared {
+	if over {
 		w.finishAnswer(true)
 		return ErrContentLength
 	}
@@ -234,10 +237,14 @@ func (w *Response) Send() error {
 		w.wroteHead = true
 		w.Body = w.Body[:0]
 	} else {
+		var over bool
 		out = w.appendStreamHead(nil)
-		out = w.appendBodyPiece(out)
+		out, over = w.appendBodyPiece(out)
 		if w.chunked {
 			out = append(out, "0\r\n\r\n"...)
+		}
+		if over {
+			w.sent = w.declared + 1 // mark the mismatch; what went out stops at the declared length
 		}
 	}
 	mismatch := w.declared >= 0 && w.sent != w.declared && w.bodyAllowed()
@@ -287,23 +294,29 @@ func (w *Response) appendStreamHead(dst []byte) []byte {
 	return w.appendConnection(dst)
 }
 
-// appendBodyPiece appends Body in the answer's framing and empties it.
-func (w *Response) appendBodyPiece(dst []byte) []byte {
-	if len(w.Body) == 0 || !w.bodyAllowed() {
-		w.Body = w.Body[:0]
-		return dst
+// appendBodyPiece appends Body in the answer's framing and empties it. It
+// never sends past a declared Content-Length: over reports that Body went
+// beyond it (what fits was appended; the rest is dropped).
+func (w *Response) appendBodyPiece(dst []byte) (out []byte, over bool) {
+	body := w.Body
+	w.Body = w.Body[:0]
+	if len(body) == 0 || !w.bodyAllowed() {
+		return dst, false
 	}
-	w.sent += int64(len(w.Body))
+	if w.declared >= 0 && w.sent+int64(len(body)) > w.declared {
+		body = body[:w.declared-w.sent]
+		over = true
+	}
+	w.sent += int64(len(body))
 	if w.chunked {
-		dst = strconv.AppendInt(dst, int64(len(w.Body)), 16)
+		dst = strconv.AppendInt(dst, int64(len(body)), 16)
 		dst = append(dst, "\r\n"...)
-		dst = append(dst, w.Body...)
+		dst = append(dst, body...)
 		dst = append(dst, "\r\n"...)
 	} else {
-		dst = append(dst, w.Body...)
+		dst = append(dst, body...)
 	}
-	w.Body = w.Body[:0]
-	return dst
+	return dst, over
 }
 
 // queue puts bytes of a detached answer on the connection's queue: without

@@ -143,9 +143,9 @@ func (w *Response) SendWebSocket(t RequestType, p []byte) error {
 	if err != nil {
 		return err
 	}
-	mode := sendFree
-	if !w.lp.onLoop() {
-		mode = sendTry
+	mode := sendTry // a Response kept past its handler call: never wait
+	if w.lp.current.Load() == w && !w.detached || w.lp.onLoop() {
+		mode = sendFree
 	}
 	return w.lp.sendMode(w.c, frame, mode, true)
 }

@@ -83,6 +83,10 @@ type Server struct {
 	// slog.LevelDebug, refused client input. Nil uses slog.Default().
 	Logger *slog.Logger
 
+	// draining is set by Shutdown: every answer from then on carries
+	// Connection: close, detached ones included.
+	draining atomic.Bool
+
 	mu sync.Mutex // guards lp while it is being created
 	lp *eventLoop
 	// running is held by Run and Step while they use the loop, so that
@@ -151,8 +155,9 @@ func (s *Server) Serve(l net.Listener) error {
 }
 
 // Run runs the loop on the calling goroutine until Stop or Shutdown, and
-// returns nil then. It returns an error at once if there is no listener, or
-// if the poller fails.
+// returns nil then. It returns an error at once if there is no listener
+// (ErrNotListening), if the server was already stopped (ErrServerStopped),
+// or if the poller fails.
 func (s *Server) Run() error {
 	lp, err := s.started()
 	if err != nil {
@@ -161,6 +166,9 @@ func (s *Server) Run() error {
 	s.running.Lock()
 	defer s.running.Unlock()
 	defer s.finish()
+	if s.stopped.Load() {
+		return ErrServerStopped
+	}
 	for !s.stopped.Load() {
 		if err := lp.step(-1); err != nil {
 			return err
@@ -240,6 +248,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.draining.Store(true)
 	if err := s.Post(lp.beginShutdown); err != nil {
 		return nil // already stopped
 	}

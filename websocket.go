@@ -129,7 +129,7 @@ func (lp *eventLoop) readFrames(c *conn, data []byte) int {
 	n, ev, err := ws.reader.Read(data)
 	if err != nil {
 		code, reason := CloseProtocolError, err.Error()
-		var perr *pws.ProtocolError
+		var perr pws.ProtocolError
 		if errors.As(err, &perr) {
 			code, reason = CloseCode(perr.Code), perr.Reason
 		}
