@@ -122,6 +122,19 @@ func (lp *eventLoop) readBody(c *conn, data []byte) int {
 		if used == 0 && !done {
 			return 0
 		}
+		// A chunk-size line that promises more than the body may hold is
+		// refused now, before its data is read.
+		promised := int64(min(rs.chunks.Pending(), uint64(lp.lim.maxBody)+1))
+		switch {
+		case c.phase == phaseDiscard && rs.bodyMax-int64(len(piece))-promised < 0:
+			lp.closeConn(c, CloseAbnormal)
+			return len(data)
+		case c.phase == phaseBody && !lp.srv.StreamBodies && int64(len(rs.body)+len(piece))+promised > lp.lim.maxBody:
+			lp.srv.logger().Debug("phttp: chunked body over MaxBodyBytes", "remote", c.remote.String(), "max", lp.lim.maxBody)
+			lp.queueStatus(c, 413, "request body too large", nil)
+			lp.beginClose(c)
+			return len(data)
+		}
 	}
 	lp.bodyTimers.arm(c, lp.now) // progress: the stall timer starts again
 	if c.phase == phaseDiscard {

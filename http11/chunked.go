@@ -44,7 +44,7 @@ const (
 // concurrent use.
 type ChunkedDecoder struct {
 	// MaxTrailerBytes bounds the trailer section, final CRLF included; more
-	// is ErrHeaderTooLarge (431), like an oversized head. 0 means
+	// is ErrHeaderTooLarge (431), like an oversized head. 0 (or less) means
 	// DefaultMaxTrailerBytes.
 	MaxTrailerBytes int
 
@@ -255,11 +255,11 @@ func (d *ChunkedDecoder) afterValue(c byte, e *Error) *Error {
 // trailerByte steps the trailer section by one byte, with the header rules:
 // token names, no whitespace before the colon, no obs-fold, no control bytes.
 func (d *ChunkedDecoder) trailerByte(c byte) *Error {
-	max := d.MaxTrailerBytes
-	if max <= 0 {
-		max = DefaultMaxTrailerBytes
+	lim := d.MaxTrailerBytes
+	if lim <= 0 {
+		lim = DefaultMaxTrailerBytes
 	}
-	if d.trailer++; d.trailer > max {
+	if d.trailer++; d.trailer > lim {
 		return errTrailerTooLarge
 	}
 	switch d.state {
@@ -305,4 +305,14 @@ func (d *ChunkedDecoder) trailerByte(c byte) *Error {
 		}
 	}
 	return nil
+}
+
+// Pending returns how many data bytes the chunk being read still announces
+// (0 outside chunk data), so that a caller with a body limit can refuse a
+// chunk-size line promising too much before the data arrives.
+func (d *ChunkedDecoder) Pending() uint64 {
+	if d.state == dcData {
+		return d.size
+	}
+	return 0
 }

@@ -237,3 +237,33 @@ func TestChunkedAllocs(t *testing.T) {
 		t.Fatalf("%v allocations, want 0", allocs)
 	}
 }
+
+// TestChunkedPending: the announced size of the chunk being read is known
+// as soon as its size line is in, so a caller can refuse it early.
+func TestChunkedPending(t *testing.T) {
+	var d ChunkedDecoder
+	d.Reset()
+	if d.Pending() != 0 {
+		t.Fatalf("Pending before any input = %d", d.Pending())
+	}
+	in := []byte("800001\r\nabc")
+	n, data, done, err := d.Decode(in)
+	if err != nil || done {
+		t.Fatalf("Decode: %v done=%v", err, done)
+	}
+	if n == 0 {
+		t.Fatal("size line not consumed")
+	}
+	rest := 0x800001 - uint64(len(data))
+	if n < len(in) {
+		_, data2, _, _ := d.Decode(in[n:])
+		rest -= uint64(len(data2))
+	}
+	if d.Pending() != rest {
+		t.Fatalf("Pending = %d, want %d", d.Pending(), rest)
+	}
+	d.Reset()
+	if _, _, _, err := d.Decode([]byte("3\r\nabc\r\n")); err != nil || d.Pending() != 0 {
+		t.Fatalf("after a whole chunk: Pending = %d, err %v", d.Pending(), err)
+	}
+}

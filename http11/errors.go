@@ -30,8 +30,8 @@ var (
 	ErrBadRequest = &Error{400, "bad request"}
 	// ErrURITooLong (414): MaxHeaderBytes ran out inside the request-target.
 	ErrURITooLong = &Error{414, "request-target too long"}
-	// ErrHeaderTooLarge (431): the head exceeds MaxHeaderBytes, or a chunked
-	// body's trailer section exceeds MaxTrailerBytes.
+	// ErrHeaderTooLarge (431): the head exceeds MaxHeaderBytes or MaxFields,
+	// or a chunked body's trailer section exceeds MaxTrailerBytes.
 	ErrHeaderTooLarge = &Error{431, "request header fields too large"}
 	// ErrVersion (505): a well-formed HTTP version whose major is not 1.
 	ErrVersion = &Error{505, "HTTP version not supported"}
@@ -74,6 +74,7 @@ var (
 	errTrailer        = bad("invalid trailer field")
 
 	errTrailerTooLarge = &Error{431, "trailer section too large"}
+	errTooManyFields   = &Error{431, "too many header fields"}
 )
 
 func bad(reason string) *Error { return &Error{400, reason} }

@@ -3,6 +3,10 @@ package http11
 // DefaultMaxHeaderBytes is the head limit used when Parser.MaxHeaderBytes is 0.
 const DefaultMaxHeaderBytes = 64 << 10
 
+// DefaultMaxFields is the field-line limit used when Parser.MaxFields is 0.
+// Browsers send 10 to 30; Apache's default is 100.
+const DefaultMaxFields = 128
+
 // Where the parser stands. Each state scans a run of bytes in a tight loop
 // and only stores its progress when the buffer runs out, which is what makes
 // Parse resumable at any byte without rescanning.
@@ -32,8 +36,14 @@ const (
 type Parser struct {
 	// MaxHeaderBytes bounds the head, counted from the first byte given to
 	// Parse (leading empty lines included) through the final CRLF.
-	// 0 means DefaultMaxHeaderBytes.
+	// 0 (or less) means DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
+
+	// MaxFields bounds the number of field lines; one more is
+	// ErrHeaderTooLarge (431). It keeps a head of tiny fields from growing
+	// Head.Fields to four times its own size. 0 (or less) means
+	// DefaultMaxFields.
+	MaxFields int
 
 	h            *Head
 	state        uint8
@@ -55,19 +65,25 @@ type Parser struct {
 // It must be called before the first Parse.
 func (p *Parser) Reset(h *Head) {
 	h.reset()
-	max := p.MaxHeaderBytes
-	*p = Parser{MaxHeaderBytes: max, h: h}
+	*p = Parser{MaxHeaderBytes: p.MaxHeaderBytes, MaxFields: p.MaxFields, h: h}
 }
 
 func (p *Parser) limit() int {
-	switch max := p.MaxHeaderBytes; {
-	case max <= 0:
+	switch n := p.MaxHeaderBytes; {
+	case n <= 0:
 		return DefaultMaxHeaderBytes
-	case max > 1<<31-1: // spans are int32
+	case n > 1<<31-1: // spans are int32
 		return 1<<31 - 1
 	default:
-		return max
+		return n
 	}
+}
+
+func (p *Parser) maxFields() int {
+	if p.MaxFields <= 0 {
+		return DefaultMaxFields
+	}
+	return p.MaxFields
 }
 
 func span(start, end int) Span { return Span{int32(start), int32(end)} }
@@ -86,11 +102,8 @@ func (p *Parser) Parse(buf []byte) (n int, err error) {
 	case stFailed:
 		return 0, p.err
 	}
-	max := p.limit()
-	end := len(buf)
-	if end > max {
-		end = max
-	}
+	lim := p.limit()
+	end := min(len(buf), lim)
 	h := p.h
 	st, i := p.state, p.pos
 	var e *Error
@@ -124,9 +137,7 @@ loop:
 			i++
 
 		case stMethod:
-			for i < end && tokenTab[buf[i]] {
-				i++
-			}
+			i = skipToken(buf, i, end)
 			if i == end {
 				break loop
 			}
@@ -150,9 +161,7 @@ loop:
 			st = stTarget // not consumed: stTarget classifies it
 
 		case stTarget:
-			for i < end && targetTab[buf[i]] {
-				i++
-			}
+			i = skipTarget(buf, i, end)
 			if i == end {
 				break loop
 			}
@@ -223,9 +232,7 @@ loop:
 			i++
 
 		case stName:
-			for i < end && tokenTab[buf[i]] {
-				i++
-			}
+			i = skipToken(buf, i, end)
 			if i == end {
 				break loop
 			}
@@ -256,9 +263,7 @@ loop:
 			st = stValue
 
 		case stValue:
-			for i < end && valueTab[buf[i]] {
-				i++
-			}
+			i = skipValue(buf, i, end)
 			if i == end {
 				break loop
 			}
@@ -284,6 +289,10 @@ loop:
 		case stValueLF:
 			if buf[i] != '\n' {
 				e = errBareCR
+				break loop
+			}
+			if len(h.Fields) >= p.maxFields() {
+				e = errTooManyFields
 				break loop
 			}
 			i++
@@ -317,7 +326,7 @@ loop:
 		}
 	}
 
-	if e == nil && end == max {
+	if e == nil && end == lim {
 		// The whole allowance is scanned and the head goes on.
 		switch st {
 		case stTargetStart, stTarget, stPct1, stPct2:

@@ -140,6 +140,9 @@ var invalidHeads = []struct {
 	{"HTTP/2.0x", "GET / HTTP/2.0x\r\nHost: a\r\n\r\n", get, errHTTPVersion},
 	{"obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nX: a b\r\n\r\n", errObsFold},
 	{"obs-fold tab", "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n\tb\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nX: a\tb\r\n\r\n", errObsFold},
+	{"obs-fold judged before the field", te("\r\n chunked"), te("chunked"), errObsFold},
+	{"obs-fold after content-length", cl("5\r\n 5"), cl("5"), errObsFold},
+	{"empty connect target", "CONNECT  HTTP/1.1\r\nHost: a\r\n\r\n", "CONNECT a:1 HTTP/1.1\r\nHost: a\r\n\r\n", errRequestLine},
 	{"space after request line", "GET / HTTP/1.1\r\n Host: a\r\n\r\n", get, errObsFold},
 	{"empty name", "GET / HTTP/1.1\r\nHost: a\r\n: v\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nk: v\r\n\r\n", errFieldName},
 	{"space in name", "GET / HTTP/1.1\r\nHost: a\r\nX Y: v\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nX-Y: v\r\n\r\n", errSpaceColon},
@@ -258,6 +261,8 @@ func TestParseLimit(t *testing.T) {
 		{"exact", long, len(long), nil},
 		{"one short", long, len(long) - 1, ErrHeaderTooLarge},
 		{"in target", long, targetEnd, ErrURITooLong},
+		{"at target start", long, len("GET "), ErrURITooLong},
+		{"in percent", "GET /%41%42 HTTP/1.1\r\n", len("GET /%4"), ErrURITooLong},
 		{"target just fits", long, targetEnd + 1, ErrHeaderTooLarge},
 		{"in method", "GETGETGET / HTTP/1.1\r\n", 4, ErrHeaderTooLarge},
 		{"leading CRLF count", "\r\n\r\n" + get, len(get) + 4, nil},
@@ -272,6 +277,22 @@ func TestParseLimit(t *testing.T) {
 			}
 			checkSplits(t, tc.in, tc.max)
 		})
+	}
+	// The field count is bounded too.
+	fields := func(k int) string {
+		return "GET / HTTP/1.1\r\nHost: a\r\n" + strings.Repeat("a:\r\n", k-1) + "\r\n"
+	}
+	var p Parser
+	var h Head
+	for _, tc := range []struct {
+		max, k int
+		err    error
+	}{{0, DefaultMaxFields, nil}, {0, DefaultMaxFields + 1, errTooManyFields}, {3, 3, nil}, {3, 4, errTooManyFields}} {
+		p.MaxFields = tc.max
+		p.Reset(&h)
+		if _, err := p.Parse([]byte(fields(tc.k))); err != tc.err {
+			t.Errorf("MaxFields %d, %d fields: got %v, want %v", tc.max, tc.k, err, tc.err)
+		}
 	}
 	// The default applies when MaxHeaderBytes is 0.
 	big := "GET / HTTP/1.1\r\nHost: a\r\nX: " + strings.Repeat("b", DefaultMaxHeaderBytes) + "\r\n\r\n"
