@@ -109,10 +109,14 @@ func (p *epollPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent,
 
 func (p *epollPoller) drainWake() {
 	var buf [8]byte
-	// Clear the flag first: a wake that lands between the clear and the
-	// read writes again, and the loop sees it next turn, so none is lost.
-	p.wakePending.Store(false)
+	// Read, then clear. Clearing first would lose wake-ups: a wake landing
+	// between the clear and the read sets the flag and writes, the read
+	// eats that write, and the flag stays set with nothing to read, so
+	// every later wake is skipped. A wake landing between the read and the
+	// clear is skipped instead, but its work was queued before it called
+	// wake, and the loop collects queued work after wait returns.
 	unix.Read(p.eventfd, buf[:])
+	p.wakePending.Store(false)
 }
 
 func (p *epollPoller) wake() error {
