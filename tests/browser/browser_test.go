@@ -4,9 +4,7 @@
 package browser_test
 
 import (
-	"bytes"
 	"context"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,19 +102,7 @@ func (g *gateway) tick(stop <-chan struct{}) {
 	}
 }
 
-func findChromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("no chromium or chromium-browser binary on PATH (apt-get install chromium); skipping the browser test")
-	return ""
-}
-
 func TestBrowserGateway(t *testing.T) {
-	chromium := findChromium(t)
-
 	g := &gateway{clients: map[phttp.ConnID]bool{}}
 	g.srv = &phttp.Server{Handler: g.handle}
 	s := testserver.Start(t, g.srv)
@@ -127,24 +113,7 @@ func TestBrowserGateway(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var browserLog bytes.Buffer
-	var logMu sync.Mutex
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(lockedWriter{&logMu, &browserLog}),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
+	bctx, browserLog := testserver.Browser(t, ctx)
 
 	const typed = "hello from chromedp"
 	const typed2 = "second line, sent with Enter"
@@ -164,10 +133,7 @@ func TestBrowserGateway(t *testing.T) {
 		return ticks >= 5 && echoes.includes('echo: `+typed+`') && echoes.includes('echo: `+typed2+`');
 	})()`, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
 	if err != nil || !ok {
-		logMu.Lock()
-		out := browserLog.String()
-		logMu.Unlock()
-		t.Fatalf("page never showed 5 ticks and both echoes: %v\n%s\nbrowser output:\n%s", err, pageState(bctx), tail(out, 2000))
+		t.Fatalf("page never showed 5 ticks and both echoes: %v\n%s\nbrowser output:\n%s", err, pageState(bctx), browserLog())
 	}
 
 	// Ticks arrive in order, one per list item, with no gap wider than
@@ -188,7 +154,9 @@ func TestBrowserGateway(t *testing.T) {
 	t.Logf("page showed %d ticks (%v ... %v) and both echoes", len(items), items[0], items[len(items)-1])
 
 	// Closing the tab closes the WebSocket: the handler sees it once.
-	cancelBrowser()
+	if err := chromedp.Cancel(bctx); err != nil {
+		t.Fatalf("closing the browser: %v", err)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		g.mu.Lock()
@@ -219,22 +187,4 @@ func pageState(ctx context.Context) string {
 		return "(page state unavailable: " + err.Error() + ")"
 	}
 	return "page: " + s
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }

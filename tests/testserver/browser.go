@@ -1,0 +1,71 @@
+package testserver
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Browser starts headless Chromium (Debian's chromium package) for a test
+// and returns a chromedp context bound to ctx, and a function that returns
+// the tail of the browser's own output for failure messages. The test is
+// skipped, saying why, only when no Chromium binary can be found. The flags
+// keep Chromium off the network: this workplace has none, and without them
+// it stalls on refused connections.
+func Browser(t testing.TB, ctx context.Context) (context.Context, func() string) {
+	t.Helper()
+	chromium := ""
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			chromium = p
+			break
+		}
+	}
+	if chromium == "" {
+		t.Skip("no chromium or chromium-browser binary on PATH (apt-get install chromium); skipping the browser test")
+	}
+	out := &lockedBuffer{}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.CombinedOutput(out),
+	)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	return bctx, out.tail
+}
+
+// lockedBuffer collects the browser's output, written from chromedp's
+// goroutines and read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) tail() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.b.String()
+	if len(s) > 2000 {
+		s = s[len(s)-2000:]
+	}
+	return s
+}
