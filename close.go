@@ -95,15 +95,19 @@ func (lp *eventLoop) onLingerTimeout(c *conn) { lp.closeConn(c, CloseAbnormal) }
 // onWriteTimeout closes a connection whose queued bytes made no progress
 // for WriteTimeout: a stalled consumer must not hold its senders.
 func (lp *eventLoop) onWriteTimeout(c *conn) {
-	// The loop itself may have been late (a long handler, a GC pause): a
-	// client that took what it was offered meanwhile has room now. Only a
-	// write that still makes no progress proves a stalled consumer.
-	before := lp.queuedBytes(c)
-	if !lp.flush(c) {
-		return
-	}
-	if after := lp.queuedBytes(c); after < before || after == 0 {
-		return // progress: flush re-armed (or stopped) the timer
+	// When the timer fires late, the loop itself was late (a long handler,
+	// a GC pause) and a client that took what it was offered meanwhile has
+	// room now: try once more before blaming it. A timer on time is not
+	// retried, since a socket frees a few KiB as data in flight is
+	// acknowledged even when its reader takes nothing.
+	if late := lp.now - c.writeTimer.deadline; late > lp.lim.writeTimeout/10 {
+		before := lp.queuedBytes(c)
+		if !lp.flush(c) {
+			return
+		}
+		if after := lp.queuedBytes(c); after < before || after == 0 {
+			return // progress: flush re-armed (or stopped) the timer
+		}
 	}
 	lp.srv.logger().Debug("phttp: write timeout; closing a stalled client", "remote", c.remote.String(), "conn", uint64(c.id), "queued", lp.queuedBytes(c))
 	code := CloseAbnormal
