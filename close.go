@@ -70,6 +70,8 @@ func (lp *eventLoop) releaseQueue(c *conn) {
 	for _, it := range q.items {
 		if it.pooled {
 			lp.putOut(it.b)
+		} else if it.shared {
+			putSharedBuf(it.b)
 		}
 	}
 	q.items = nil

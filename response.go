@@ -201,7 +201,7 @@ func (w *Response) Flush() error {
 	if err := w.checkDetached(); err != nil {
 		return err
 	}
-	out := w.appendStreamHead(nil)
+	out := w.appendStreamHead(getSharedBuf(w.pieceSize()))
 	out, over := w.appendBodyPiece(out)
 	if over {
 		w.done = true
@@ -228,9 +228,9 @@ func (w *Response) Send() error {
 	if err := w.checkDetached(); err != nil {
 		return err
 	}
-	var out []byte
+	out := getSharedBuf(w.pieceSize())
 	if !w.wroteHead && w.declared < 0 && w.Header.Get("Content-Length") == "" {
-		out = w.appendWhole(nil, httpDate(time.Now()))
+		out = w.appendWhole(out, httpDate(time.Now()))
 		if w.bodyAllowed() {
 			out = append(out, w.Body...)
 		}
@@ -238,7 +238,7 @@ func (w *Response) Send() error {
 		w.Body = w.Body[:0]
 	} else {
 		var over bool
-		out = w.appendStreamHead(nil)
+		out = w.appendStreamHead(out)
 		out, over = w.appendBodyPiece(out)
 		if w.chunked {
 			out = append(out, "0\r\n\r\n"...)
@@ -257,6 +257,19 @@ func (w *Response) Send() error {
 		return ErrContentLength
 	}
 	return nil
+}
+
+// pieceSize estimates the bytes the next Flush or Send queues: Body, its
+// chunk framing and, the first time, the head.
+func (w *Response) pieceSize() int {
+	n := len(w.Body) + 32
+	if !w.wroteHead {
+		n += 256
+		for _, f := range w.Header {
+			n += len(f.Name) + len(f.Value) + 4
+		}
+	}
+	return n
 }
 
 func (w *Response) checkDetached() error {

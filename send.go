@@ -31,10 +31,13 @@ func (lp *eventLoop) send(c *conn, b []byte, wait bool) error {
 	if lp.onLoop() {
 		mode = sendFree
 	}
-	return lp.sendMode(c, b, mode, false)
+	return lp.sendMode(c, b, mode, false, true)
 }
 
-func (lp *eventLoop) sendMode(c *conn, b []byte, mode sendMode, frame bool) error {
+// sendMode queues b paying as mode says; frame marks a WebSocket frame
+// (refused before the upgrade and after our close frame), shared a buffer
+// from getSharedBuf that the loop recycles once written.
+func (lp *eventLoop) sendMode(c *conn, b []byte, mode sendMode, frame, shared bool) error {
 	if mode == sendWait && lp.onLoop() {
 		mode = sendTry
 	}
@@ -57,7 +60,7 @@ func (lp *eventLoop) sendMode(c *conn, b []byte, mode sendMode, frame bool) erro
 		q.refund(credit)
 		return ErrNotWebSocket
 	}
-	q.items = append(q.items, outItem{b: b, credit: credit})
+	q.items = append(q.items, outItem{b: b, credit: credit, shared: shared})
 	q.queued += len(b)
 	schedule := q.scheduleLocked()
 	q.mu.Unlock()
@@ -113,7 +116,7 @@ func (s *Server) sendWebSocket(id ConnID, t RequestType, p []byte, mode sendMode
 	if c == nil || s.lp == nil {
 		return ErrClosed
 	}
-	return s.lp.sendMode(c, frame, mode, true)
+	return s.lp.sendMode(c, frame, mode, true, false)
 }
 
 func buildFrame(t RequestType, p []byte) ([]byte, error) {
@@ -147,7 +150,7 @@ func (w *Response) SendWebSocket(t RequestType, p []byte) error {
 	if w.lp.current.Load() == w && !w.detached || w.lp.onLoop() {
 		mode = sendFree
 	}
-	return w.lp.sendMode(w.c, frame, mode, true)
+	return w.lp.sendMode(w.c, frame, mode, true, false)
 }
 
 // CloseWebSocket starts the closing handshake on connection id: a close

@@ -8,6 +8,35 @@ type outItem struct {
 	b      []byte
 	credit int  // send credit to give back once b is fully written
 	pooled bool // b belongs to the loop's buffer pool
+	shared bool // b came from sharedBufs: recycled once written
+}
+
+// sharedBufs recycles the buffers of detached answers (made on any
+// goroutine) once the loop has written them, so that a long stream of
+// Flushes reuses a few pieces instead of allocating one per call.
+var sharedBufs sync.Pool // of *[]byte
+
+const (
+	minShared = 4 << 10 // smaller pieces are cheaper to allocate than to pool
+	maxShared = 1 << 20 // larger ones are not kept alive by the pool
+)
+
+// getSharedBuf returns an empty buffer with room for n bytes.
+func getSharedBuf(n int) []byte {
+	if n >= minShared && n <= maxShared {
+		if p, _ := sharedBufs.Get().(*[]byte); p != nil && cap(*p) >= n {
+			return (*p)[:0]
+		}
+	}
+	return make([]byte, 0, n)
+}
+
+// putSharedBuf gives a written buffer back for reuse.
+func putSharedBuf(b []byte) {
+	if cap(b) >= minShared && cap(b) <= maxShared {
+		b = b[:0]
+		sharedBufs.Put(&b)
+	}
 }
 
 // creditWaiter is a sender parked until credit frees up or the queue closes.

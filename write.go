@@ -110,6 +110,8 @@ func (lp *eventLoop) consumed(c *conn, n int) {
 		credit += it.credit
 		if it.pooled {
 			lp.putOut(it.b)
+		} else if it.shared {
+			putSharedBuf(it.b)
 		}
 		*it = outItem{}
 		done++
