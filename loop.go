@@ -192,6 +192,12 @@ func (lp *eventLoop) waitFor(timeout time.Duration) time.Duration {
 	if len(lp.resume) > 0 {
 		return 0
 	}
+	lp.readyMu.Lock()
+	readyNow := len(lp.ready) > 0 // queued by the loop itself, without a wake-up
+	lp.readyMu.Unlock()
+	if readyNow {
+		return 0
+	}
 	lp.tick()
 	wait := timeout
 	for _, t := range [...]*timerList{&lp.headerTimers, &lp.idleTimers, &lp.bodyTimers, &lp.writeTimers, &lp.lingerTimers} {

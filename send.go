@@ -120,19 +120,25 @@ func (s *Server) sendWebSocket(id ConnID, t RequestType, p []byte, mode sendMode
 }
 
 func buildFrame(t RequestType, p []byte) ([]byte, error) {
-	var op gws.OpCode
+	op, err := frameOpcode(t, p)
+	if err != nil {
+		return nil, err
+	}
+	return pws.AppendFrame(make([]byte, 0, pws.FrameSize(len(p))), op, true, p), nil
+}
+
+// frameOpcode checks a message for sending and returns its opcode.
+func frameOpcode(t RequestType, p []byte) (gws.OpCode, error) {
 	switch t {
 	case WebSocketText:
 		if !utf8.Valid(p) {
-			return nil, ErrInvalidUTF8
+			return 0, ErrInvalidUTF8
 		}
-		op = gws.OpText
+		return gws.OpText, nil
 	case WebSocketBinary:
-		op = gws.OpBinary
-	default:
-		return nil, ErrBadMessageType
+		return gws.OpBinary, nil
 	}
-	return pws.AppendFrame(make([]byte, 0, pws.FrameSize(len(p))), op, true, p), nil
+	return 0, ErrBadMessageType
 }
 
 // SendWebSocket sends a message on the connection this WebSocket event
@@ -142,15 +148,18 @@ func (w *Response) SendWebSocket(t RequestType, p []byte) error {
 	if w.lp == nil || w.c == nil {
 		return ErrNotWebSocket
 	}
+	if w.lp.current.Load() == w && !w.detached || w.lp.onLoop() {
+		op, err := frameOpcode(t, p)
+		if err != nil {
+			return err
+		}
+		return w.lp.queueFrameLoop(w.c, op, p)
+	}
 	frame, err := buildFrame(t, p)
 	if err != nil {
 		return err
 	}
-	mode := sendTry // a Response kept past its handler call: never wait
-	if w.lp.current.Load() == w && !w.detached || w.lp.onLoop() {
-		mode = sendFree
-	}
-	return w.lp.sendMode(w.c, frame, mode, true, false)
+	return w.lp.sendMode(w.c, frame, sendTry, true, false) // a Response kept past its handler call: never wait
 }
 
 // CloseWebSocket starts the closing handshake on connection id: a close

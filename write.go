@@ -1,6 +1,11 @@
 package phttp
 
-import "errors"
+import (
+	"errors"
+
+	gws "github.com/gobwas/ws"
+	pws "github.com/phttp-go/phttp/ws"
+)
 
 const (
 	outChunk = 16 << 10 // pooled buffer size for the loop's own answers
@@ -18,21 +23,56 @@ func (lp *eventLoop) queueLoop(c *conn, parts ...[]byte) {
 	}
 	q := &c.q
 	q.mu.Lock()
-	var dst []byte
-	last := len(q.items) - 1
-	if last >= 0 && q.items[last].pooled && (last > 0 || q.head == 0) && cap(q.items[last].b)-len(q.items[last].b) >= n {
-		dst = q.items[last].b
-	} else {
-		dst = lp.getOut(n)
-		q.items = append(q.items, outItem{b: dst, pooled: cap(dst) == outChunk})
-		last = len(q.items) - 1
-	}
+	dst := lp.tailLocked(q, n)
 	for _, p := range parts {
 		dst = append(dst, p...)
 	}
-	q.items[last].b = dst
-	q.queued += n
+	lp.commitTailLocked(q, dst, n)
 	q.mu.Unlock()
+}
+
+// queueFrameLoop frames p into c's queue on behalf of user code running on
+// the loop (a handler's WebSocket reply): no copy of its own, no wake-up,
+// since the loop writes the connection before it polls again.
+func (lp *eventLoop) queueFrameLoop(c *conn, op gws.OpCode, p []byte) error {
+	n := pws.FrameSize(len(p))
+	q := &c.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case q.closed || q.wsCloseSent:
+		return ErrClosed
+	case !q.wsOpen:
+		return ErrNotWebSocket
+	}
+	dst := lp.tailLocked(q, n)
+	dst = pws.AppendFrame(dst, op, true, p)
+	lp.commitTailLocked(q, dst, n)
+	if q.scheduleLocked() {
+		lp.readyMu.Lock()
+		lp.ready = append(lp.ready, c)
+		lp.readyMu.Unlock()
+	}
+	return nil
+}
+
+// tailLocked returns the buffer n more bytes go into: the last item if it
+// is a pooled buffer with room that no write has started on, else a new
+// one. q.mu must be held.
+func (lp *eventLoop) tailLocked(q *sendQueue, n int) []byte {
+	last := len(q.items) - 1
+	if last >= 0 && q.items[last].pooled && (last > 0 || q.head == 0) && cap(q.items[last].b)-len(q.items[last].b) >= n {
+		return q.items[last].b
+	}
+	dst := lp.getOut(n)
+	q.items = append(q.items, outItem{b: dst, pooled: cap(dst) == outChunk})
+	return dst
+}
+
+// commitTailLocked stores the grown tail buffer back. q.mu must be held.
+func (lp *eventLoop) commitTailLocked(q *sendQueue, dst []byte, n int) {
+	q.items[len(q.items)-1].b = dst
+	q.queued += n
 }
 
 func (lp *eventLoop) getOut(n int) []byte {
