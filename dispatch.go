@@ -12,9 +12,10 @@ import (
 // checks for every request (target form, Host allow-list, body limit,
 // WebSocket origin), and calls the handler or starts reading the body.
 func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
-	// One allocation per request: every string of the Request is a slice
-	// of this copy of the head, so they outlive the read buffer.
-	head := string(raw)
+	// Every string of the Request is a slice of this copy of the head, so
+	// they outlive the read buffer; the arena makes it far less than one
+	// allocation per request.
+	head := lp.heads.copy(raw)
 	h := &rs.head
 	r := &rs.req
 	r.Type, r.ConnID, r.Server, r.RemoteAddr = HTTP, c.id, lp.srv, c.remote
@@ -34,6 +35,7 @@ func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
 	r.Chunked = h.Chunked
 	r.BodyDone = false
 	r.Body = nil
+	r.Host = ""
 	if h.HasHost {
 		r.Host = head[h.Host.Start:h.Host.End]
 	}

@@ -250,24 +250,22 @@ func (lp *eventLoop) getReqState() *reqState {
 }
 
 // putReqState returns rs to the pool unless a detached answer still owns it.
+// It resets only what startRequest does not set afresh: clearing the whole
+// state (with the garbage collector's barriers on its pointers) cost more
+// than parsing the next request.
 func (lp *eventLoop) putReqState(rs *reqState) {
 	if rs.resp.detached || len(lp.rsPool) >= maxPool {
 		return
 	}
-	fields, body, hdr := rs.fields[:0], rs.body[:0], rs.resp.Header[:0]
-	respBody := rs.resp.Body[:0]
-	clear(rs.fields)
-	clear(rs.resp.Header)
-	if cap(body) > 64<<10 {
-		body = nil
+	rs.body = rs.body[:0]
+	if cap(rs.body) > 64<<10 {
+		rs.body = nil
 	}
-	if cap(respBody) > 64<<10 {
-		respBody = nil
+	if cap(rs.resp.Body) > 64<<10 {
+		rs.resp.Body = nil
 	}
-	headFields := rs.head.Fields[:0]
-	*rs = reqState{}
-	rs.fields, rs.body, rs.resp.Header, rs.resp.Body = fields, body, hdr, respBody
-	rs.head.Fields = headFields
+	rs.req.Body = nil
+	rs.bodyDone, rs.answered, rs.answerDone, rs.closeAfter, rs.expect100 = false, false, false, false, false
 	lp.rsPool = append(lp.rsPool, rs)
 }
 

@@ -78,8 +78,9 @@ type eventLoop struct {
 	// WebSocket replies are the loop's own and skip the goroutine check.
 	current atomic.Pointer[Response]
 
-	scratch   []byte // the loop's buffer for building heads and frames
-	localOnly bool   // every listener is loopback or unix: AllowedHosts defaults apply
+	scratch   []byte    // the loop's buffer for building heads and frames
+	heads     headArena // where request heads are copied for their strings
+	localOnly bool      // every listener is loopback or unix: AllowedHosts defaults apply
 	listened  bool
 
 	shuttingDown bool

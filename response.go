@@ -2,6 +2,7 @@ package phttp
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -151,33 +152,33 @@ func appendField(dst []byte, name, value string) []byte {
 		return dst
 	}
 	for i := 0; i < len(name); i++ {
-		if !isTokenByte(name[i]) {
+		if !tokenByte[name[i]] {
 			return dst
 		}
 	}
 	dst = append(dst, name...)
 	dst = append(dst, ": "...)
-	for i := 0; i < len(value); i++ {
-		b := value[i]
-		if b < ' ' && b != '\t' || b == 0x7f {
-			b = ' '
+	start := len(dst)
+	dst = append(dst, value...)
+	for i := start; i < len(dst); i++ {
+		if unsafeValueByte[dst[i]] {
+			dst[i] = ' '
 		}
-		dst = append(dst, b)
 	}
 	return append(dst, "\r\n"...)
 }
 
-func isTokenByte(b byte) bool {
-	switch {
-	case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
-		return true
+// tokenByte marks the bytes of an RFC 9110 token; unsafeValueByte the
+// control bytes a field value must not carry (all but HTAB, and DEL).
+var tokenByte, unsafeValueByte = func() (tok, unsafe [256]bool) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		tok[c] = 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' ||
+			b != 0 && strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0
+		unsafe[c] = b < ' ' && b != '\t' || b == 0x7f
 	}
-	switch b {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
-}
+	return
+}()
 
 func validLength(s string) bool {
 	if s == "" || len(s) > 18 {

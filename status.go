@@ -88,6 +88,9 @@ func statusText(code int) string {
 
 // appendStatusLine appends "HTTP/1.1 <code> <reason>\r\n".
 func appendStatusLine(dst []byte, code int) []byte {
+	if code == 200 {
+		return append(dst, "HTTP/1.1 200 OK\r\n"...)
+	}
 	dst = append(dst, "HTTP/1.1 "...)
 	dst = strconv.AppendInt(dst, int64(code), 10)
 	dst = append(dst, ' ')
