@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -212,3 +213,6 @@ func (p *epollPoller) close() error {
 	}
 	return unix.Close(p.epfd)
 }
+
+// unsafePointer lets the token be stored in epoll_event's data union.
+func unsafePointer[T any](p *T) unsafe.Pointer { return unsafe.Pointer(p) }

@@ -1,9 +1,8 @@
+//go:build !linux || phttp_poll
+
 package phttp
 
-import (
-	"time"
-	"unsafe"
-)
+import "time"
 
 // timeoutMillis turns a poll timeout into the milliseconds the OS calls
 // take, rounding up so that a timer due in 0.3 ms does not spin the loop.
@@ -17,5 +16,3 @@ func timeoutMillis(d time.Duration) int {
 	}
 	return int(ms)
 }
-
-func unsafePointer[T any](p *T) unsafe.Pointer { return unsafe.Pointer(p) }

@@ -17,7 +17,10 @@ type pollEvent struct {
 	token    uint64
 	readable bool // data, EOF or an error is waiting: a read will not block
 	writable bool // a write will not block
-	hangup   bool // the peer or the OS closed the socket (POLLHUP/POLLERR/EPOLLRDHUP)
+	// hangup: the socket is dead in both directions or in error
+	// (EPOLLHUP/EPOLLERR, POLLERR/POLLNVAL). A half-close by the peer is
+	// only readable: the client may still be waiting for its answer.
+	hangup bool
 }
 
 // poller is the OS readiness API the loop runs on (epoll, poll(2) or

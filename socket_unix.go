@@ -99,7 +99,7 @@ func readSocket(s sysSocket, p []byte) (int, error) {
 
 func writeSockets(s sysSocket, bufs [][]byte) (int, error) {
 	for {
-		n, err := unix.Writev(int(s), bufs)
+		n, err := writev(int(s), bufs)
 		switch {
 		case err == nil:
 			return n, nil

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -427,11 +426,4 @@ func TestDisconnectDuringIdleStream(t *testing.T) {
 	if cpu > took/2 {
 		t.Errorf("the process used %v of CPU in the %v after the client closed: the loop spins on the closed connection", cpu, took)
 	}
-}
-
-// processCPU is the user and system CPU time the process used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -148,12 +148,7 @@ func dialSmallBuffer(network, addr string, rcvbuf int) (net.Conn, error) {
 func dialSmallWindow(network, addr string, rcvbuf, mss int) (net.Conn, error) {
 	d := net.Dialer{Timeout: 5 * time.Second, Control: func(network, address string, c syscall.RawConn) error {
 		var serr error
-		err := c.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
-			if serr == nil && mss > 0 {
-				serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_MAXSEG, mss)
-			}
-		})
+		err := c.Control(func(fd uintptr) { serr = setSmallWindow(fd, rcvbuf, mss) })
 		if err != nil {
 			return err
 		}

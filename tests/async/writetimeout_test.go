@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,12 @@ import (
 // message, in order. Timing bounds add the worst lag of the server's loop
 // as measured by Post (see lagProbe): the clients share the process.
 func TestWriteTimeoutFreesBroadcaster(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		// The stall needs a stalled client's kernel buffers to be small:
+		// the test lowers its segment size with TCP_MAXSEG, which Windows
+		// lacks, so 200 KiB per client vanish into socket buffers there.
+		t.Skip("needs TCP_MAXSEG to make a stalled client fill its queue; Windows has none")
+	}
 	const (
 		clients      = 300
 		stallEvery   = 15 // clients i%15 == 7 stall: 20 of 300

@@ -133,6 +133,7 @@ func TestHostAllowListUnixAndIPv6(t *testing.T) {
 		s := testserver.StartOn(t, &phttp.Server{Handler: calls.handle}, "tcp6", "[::1]:0")
 		checkHosts(t, s, &calls, "localhost", []hostCase{{"[::1]:1", 200}, {"localhost", 200}, {"evil.example", 421}})
 	}
+	skipWithoutUnixSockets(t)
 	s := &phttp.Server{Handler: echo}
 	path := t.TempDir() + "/phttp.sock"
 	if err := s.Listen("unix", path); err != nil {

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -487,9 +486,8 @@ func TestMaxPipelined(t *testing.T) {
 // served; the 4097th is answered 503.
 func TestMaxConnectionsDefault(t *testing.T) {
 	const limit = phttp.DefaultMaxConnections
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur < 2*limit+500 {
-		t.Skipf("RLIMIT_NOFILE %d is too low for %d clients and their server in one process", lim.Cur, limit)
+	if n := descriptorLimit(); n < 2*limit+500 {
+		t.Skipf("the descriptor limit (%d) is too low for %d clients and their server in one process", n, limit)
 	}
 	s := testserver.Start(t, &phttp.Server{Handler: echo})
 	conns := make([]net.Conn, 0, limit)

@@ -1,0 +1,254 @@
+//go:build (unix && !linux) || (linux && phttp_poll)
+
+package phttp
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// pollPoller runs the loop on poll(2): macOS and the BSDs have kqueue, but
+// poll is one portable, level-triggered call that behaves like the epoll
+// and WSAPoll backends, and the loop's socket counts (a localhost gateway)
+// are where its O(n) scan costs nothing that matters. On Linux it is
+// built with -tags phttp_poll so that it is tested where CI runs.
+//
+// fds[0] is always the wake pipe's read end. Connections take the other
+// slots; index finds a socket's slot, and remove moves the last slot into
+// the hole, so add, modify and remove are O(1).
+//
+// A socket watched for nothing (a paused connection) stays in its slot
+// with fd -1, which poll skips. Asking for no events is not enough: poll
+// reports POLLHUP and POLLERR whatever was asked for, and macOS sets
+// POLLHUP when the peer merely half-closes, so a paused connection whose
+// client sent FIN would end every wait at once.
+//
+// wait blocks its thread inside poll, and the runtime gives that
+// goroutine's P to others only when sysmon takes it back (up to 10 ms
+// later). poll_linux.go avoids that by parking on the epoll descriptor
+// through the runtime poller; a poll set has no descriptor to park on (a
+// kqueue backend would), so here the cost stays. It matters only when
+// every P is busy (GOMAXPROCS=1, say).
+type pollPoller struct {
+	fds    []unix.PollFd
+	socks  []sysSocket // socks[i] is the descriptor of slot i, even while fds[i].Fd is -1
+	tokens []uint64    // tokens[i] is the loop's token for fds[i]
+	index  map[sysSocket]int
+
+	wakeRd, wakeWr int
+	// wakePending folds many wake calls into one pipe write; the loop
+	// clears it after it has drained the pipe (see drainWake).
+	wakePending atomic.Bool
+	// mu keeps close from closing wakeWr while a wake writes to it (the
+	// descriptor number could otherwise be reused and a byte written to a
+	// stranger).
+	mu     sync.RWMutex
+	closed bool
+}
+
+func newPoller() (poller, error) {
+	rd, wr, err := wakePipe()
+	if err != nil {
+		return nil, err
+	}
+	p := &pollPoller{
+		fds:    []unix.PollFd{{Fd: int32(rd), Events: unix.POLLIN}},
+		socks:  []sysSocket{sysSocket(rd)},
+		tokens: []uint64{0},
+		index:  make(map[sysSocket]int),
+		wakeRd: rd,
+		wakeWr: wr,
+	}
+	return p, nil
+}
+
+// wakePipe makes a non-blocking, close-on-exec pipe. macOS has no pipe2,
+// so the flags are set after pipe; holding syscall.ForkLock for reading
+// keeps a concurrent os/exec fork from inheriting the ends in between, as
+// os.Pipe does.
+func wakePipe() (rd, wr int, err error) {
+	var fds [2]int
+	syscall.ForkLock.RLock()
+	err = unix.Pipe(fds[:])
+	if err == nil {
+		unix.CloseOnExec(fds[0])
+		unix.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return -1, -1, os.NewSyscallError("pipe", err)
+	}
+	for _, fd := range fds {
+		if err := unix.SetNonblock(fd, true); err != nil {
+			unix.Close(fds[0])
+			unix.Close(fds[1])
+			return -1, -1, os.NewSyscallError("setnonblock", err)
+		}
+	}
+	return fds[0], fds[1], nil
+}
+
+func (p *pollPoller) add(s sysSocket, token uint64) error {
+	if _, ok := p.index[s]; ok {
+		return fmt.Errorf("phttp: poll add: descriptor %d is already registered", s)
+	}
+	p.index[s] = len(p.fds)
+	p.fds = append(p.fds, unix.PollFd{Fd: int32(s), Events: unix.POLLIN})
+	p.socks = append(p.socks, s)
+	p.tokens = append(p.tokens, token)
+	return nil
+}
+
+func (p *pollPoller) modify(s sysSocket, token uint64, read, write bool) error {
+	i, ok := p.index[s]
+	if !ok {
+		return fmt.Errorf("phttp: poll modify: descriptor %d is not registered", s)
+	}
+	// The field is int16 on most systems and uint16 on AIX: untyped
+	// constants fit both.
+	fd := &p.fds[i]
+	fd.Fd, fd.Events = int32(s), 0
+	if read {
+		fd.Events |= unix.POLLIN
+	}
+	if write {
+		fd.Events |= unix.POLLOUT
+	}
+	if fd.Events == 0 {
+		fd.Fd = -1
+	}
+	p.tokens[i] = token
+	return nil
+}
+
+func (p *pollPoller) remove(s sysSocket) error {
+	i, ok := p.index[s]
+	if !ok {
+		return fmt.Errorf("phttp: poll remove: descriptor %d is not registered", s)
+	}
+	last := len(p.fds) - 1
+	if i != last {
+		p.fds[i] = p.fds[last]
+		p.socks[i] = p.socks[last]
+		p.tokens[i] = p.tokens[last]
+		p.index[p.socks[i]] = i
+	}
+	p.fds = p.fds[:last]
+	p.socks = p.socks[:last]
+	p.tokens = p.tokens[:last]
+	delete(p.index, s)
+	return nil
+}
+
+func (p *pollPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, error) {
+	evs = evs[:0]
+	n, err := unix.Poll(p.fds, timeoutMillis(timeout))
+	if err == unix.EINTR {
+		return evs, nil
+	}
+	if err != nil {
+		return evs, os.NewSyscallError("poll", err)
+	}
+	for i := 0; n > 0 && i < len(p.fds); i++ {
+		r := p.fds[i].Revents
+		if r == 0 || p.fds[i].Fd < 0 {
+			continue
+		}
+		n--
+		if i == 0 {
+			if err := p.drainWake(int(r)); err != nil {
+				return evs, err
+			}
+			continue
+		}
+		// POLLHUP is not a hang-up in the epoll sense everywhere: macOS
+		// sets it when the peer merely half-closes (its poll turns
+		// EV_EOF on the read filter into POLLHUP, and then withholds
+		// POLLOUT), which epoll reports as EPOLLRDHUP, and the
+		// connection can still take the response. So POLLHUP makes the
+		// socket readable (the read says EOF, or the reset) and writable
+		// (the write goes out, or fails), and only POLLERR/POLLNVAL mean
+		// the socket is dead both ways. Linux is built the same way so
+		// that -tags phttp_poll tests what macOS runs.
+		evs = append(evs, pollEvent{
+			token:    p.tokens[i],
+			readable: r&(unix.POLLIN|unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0,
+			writable: r&(unix.POLLOUT|unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0,
+			hangup:   r&(unix.POLLERR|unix.POLLNVAL) != 0,
+		})
+	}
+	return evs, nil
+}
+
+// drainWake reads every wake byte, then clears the fold flag. The order
+// matters: cleared first, a wake landing between the clear and the read
+// would have its byte consumed here and leave the flag set with nothing to
+// read, and every later wake would be swallowed. Cleared after, a wake
+// that still finds the flag set needs no byte (its work was queued before
+// it, and the loop does that work when wait returns), and a wake after the
+// clear writes a byte that the next wait sees. If the pipe has broken,
+// the poller cannot be woken any more and would report it forever, so that
+// is an error for the loop rather than a silent spin.
+func (p *pollPoller) drainWake(revents int) error {
+	defer p.wakePending.Store(false)
+	var buf [64]byte
+	for range 64 {
+		n, err := unix.Read(p.wakeRd, buf[:])
+		switch {
+		case err == unix.EAGAIN:
+			return nil
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return os.NewSyscallError("wake-up read", err)
+		case n == 0:
+			return fmt.Errorf("phttp: wake-up pipe closed (revents %#x)", revents)
+		case n < len(buf):
+			return nil
+		}
+	}
+	return nil
+}
+
+func (p *pollPoller) wake() error {
+	if p.wakePending.Swap(true) {
+		return nil
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return nil
+	}
+	one := [1]byte{1}
+	for {
+		_, err := unix.Write(p.wakeWr, one[:])
+		switch err {
+		case nil, unix.EAGAIN: // full: bytes are already waiting
+			return nil
+		case unix.EINTR:
+			continue
+		}
+		p.wakePending.Store(false) // let the next wake try again
+		return os.NewSyscallError("wake-up write", err)
+	}
+}
+
+func (p *pollPoller) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	p.wakePending.Store(true) // later wakes return at once
+	err1 := unix.Close(p.wakeRd)
+	err2 := unix.Close(p.wakeWr)
+	return errors.Join(os.NewSyscallError("close", err1), os.NewSyscallError("close", err2))
+}

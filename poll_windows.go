@@ -1,0 +1,227 @@
+//go:build windows
+
+package phttp
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/windows"
+)
+
+// wsaPoller runs the loop on WSAPoll, the one readiness call Windows offers
+// over plain non-blocking sockets (the alternative, IOCP, is completion-based
+// and would need the loop to hand buffers to the kernel in advance). Like
+// epoll here it is level-triggered.
+//
+// The poll set is an array that WSAPoll reads directly. fds[0] is always
+// the wake socket, so the set is never empty (WSAPoll fails with WSAEINVAL
+// on an empty set, or when every socket in it is ignored) and a wait(-1)
+// can always be ended.
+//
+// Connections take the other slots; index finds a socket's slot, and
+// remove moves the last slot into the hole, so add, modify and remove are
+// O(1).
+//
+// A socket watched for nothing (a paused connection) is left in its slot
+// with fd set to INVALID_SOCKET, which WSAPoll documents it ignores.
+// Asking for no events is not enough: WSAPoll reports POLLHUP whatever
+// was asked for, and Windows sets it when the peer merely half-closes, so
+// a paused connection whose client sent FIN would end every wait at once.
+//
+// wait blocks its thread inside WSAPoll, and the runtime gives that
+// goroutine's P to others only when sysmon takes it back (up to 10 ms
+// later). poll_linux.go avoids that by parking on the epoll descriptor
+// through the runtime poller; a WSAPoll set has no handle the runtime
+// could wait on, so here the cost stays. It matters only when every P is
+// busy (GOMAXPROCS=1, say).
+type wsaPoller struct {
+	fds    []wsaPollFD
+	socks  []sysSocket // socks[i] is the socket of slot i, even while fds[i].fd is ignored
+	tokens []uint64    // tokens[i] is the loop's token for fds[i]
+	index  map[sysSocket]int
+
+	wakeRd, wakeWr windows.Handle
+	// wakePending folds many wake calls into one byte; the loop clears it
+	// after it has drained the wake socket (see drainWake).
+	wakePending atomic.Bool
+	// mu serialises the sends on wakeWr, and keeps close from closing it
+	// while a wake sends (the handle could otherwise be reused and a byte
+	// sent to a stranger). Wine answers one of two concurrent sends on a
+	// socket with WSAEWOULDBLOCK though its buffer is empty.
+	mu     sync.Mutex
+	closed bool
+}
+
+func newPoller() (poller, error) {
+	rd, wr, err := loopbackPair()
+	if err != nil {
+		return nil, fmt.Errorf("phttp: wake-up socket pair: %w", err)
+	}
+	p := &wsaPoller{
+		fds:    []wsaPollFD{{fd: rd, events: pollRDNORM}},
+		socks:  []sysSocket{sysSocket(rd)},
+		tokens: []uint64{0},
+		index:  make(map[sysSocket]int),
+		wakeRd: rd,
+		wakeWr: wr,
+	}
+	return p, nil
+}
+
+func (p *wsaPoller) add(s sysSocket, token uint64) error {
+	if _, ok := p.index[s]; ok {
+		return fmt.Errorf("phttp: wsapoll add: socket %#x is already registered", uintptr(s))
+	}
+	p.index[s] = len(p.fds)
+	p.fds = append(p.fds, wsaPollFD{fd: windows.Handle(s), events: pollRDNORM})
+	p.socks = append(p.socks, s)
+	p.tokens = append(p.tokens, token)
+	return nil
+}
+
+func (p *wsaPoller) modify(s sysSocket, token uint64, read, write bool) error {
+	i, ok := p.index[s]
+	if !ok {
+		return fmt.Errorf("phttp: wsapoll modify: socket %#x is not registered", uintptr(s))
+	}
+	// Only POLLRDNORM and POLLWRNORM: WSAPoll fails with WSAEINVAL on
+	// flags it does not accept in events.
+	fd := &p.fds[i]
+	fd.fd, fd.events = windows.Handle(s), 0
+	if read {
+		fd.events |= pollRDNORM
+	}
+	if write {
+		fd.events |= pollWRNORM
+	}
+	if fd.events == 0 {
+		fd.fd = windows.InvalidHandle
+	}
+	p.tokens[i] = token
+	return nil
+}
+
+func (p *wsaPoller) remove(s sysSocket) error {
+	i, ok := p.index[s]
+	if !ok {
+		return fmt.Errorf("phttp: wsapoll remove: socket %#x is not registered", uintptr(s))
+	}
+	last := len(p.fds) - 1
+	if i != last {
+		p.fds[i] = p.fds[last]
+		p.socks[i] = p.socks[last]
+		p.tokens[i] = p.tokens[last]
+		p.index[p.socks[i]] = i
+	}
+	p.fds = p.fds[:last]
+	p.socks = p.socks[:last]
+	p.tokens = p.tokens[:last]
+	delete(p.index, s)
+	return nil
+}
+
+func (p *wsaPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, error) {
+	evs = evs[:0]
+	n, err := wsaPoll(p.fds, timeoutMillis(timeout))
+	if errors.Is(err, windows.WSAEINTR) {
+		return evs, nil
+	}
+	if err != nil {
+		return evs, os.NewSyscallError("wsapoll", err)
+	}
+	for i := 0; n > 0 && i < len(p.fds); i++ {
+		r := p.fds[i].revents
+		// An ignored slot has no events on Windows; Wine sets POLLNVAL
+		// there (without counting it in n), which must not read as a
+		// dead connection.
+		if r == 0 || p.fds[i].fd == windows.InvalidHandle {
+			continue
+		}
+		n--
+		if i == 0 {
+			if err := p.drainWake(r); err != nil {
+				return evs, err
+			}
+			continue
+		}
+		// POLLHUP is not a hang-up in the epoll sense: Windows sets it
+		// when the peer merely half-closes (sends FIN), which epoll
+		// reports as EPOLLRDHUP, and the connection can still take the
+		// response. So POLLHUP makes the socket readable (the read says
+		// EOF, or the reset) and writable (the write goes out, or fails
+		// with the reset), and only POLLERR/POLLNVAL mean the socket is
+		// dead both ways.
+		evs = append(evs, pollEvent{
+			token:    p.tokens[i],
+			readable: r&(pollRDNORM|pollRDBAND|pollHUP|pollERR|pollNVAL) != 0,
+			writable: r&(pollWRNORM|pollHUP|pollERR|pollNVAL) != 0,
+			hangup:   r&(pollERR|pollNVAL) != 0,
+		})
+	}
+	return evs, nil
+}
+
+// drainWake reads every wake byte, then clears the fold flag. The order
+// matters: cleared first, a wake landing between the clear and the read
+// would have its byte consumed here and leave the flag set with nothing to
+// read, and every later wake would be swallowed. Cleared after, a wake
+// that still finds the flag set needs no byte (its work was queued before
+// it, and the loop does that work when wait returns), and a wake after the
+// clear writes a byte that the next wait sees. If the pair has broken,
+// the poller cannot be woken any more and would report it forever, so that
+// is an error for the loop rather than a silent spin.
+func (p *wsaPoller) drainWake(revents int16) error {
+	defer p.wakePending.Store(false)
+	var buf [64]byte
+	for range 64 {
+		n, err := recv(p.wakeRd, buf[:])
+		switch {
+		case errors.Is(err, windows.WSAEWOULDBLOCK):
+			return nil
+		case err != nil:
+			return os.NewSyscallError("wake-up recv", err)
+		case n == 0:
+			return fmt.Errorf("phttp: wake-up socket closed (revents %#x)", revents)
+		case n < len(buf):
+			return nil
+		}
+	}
+	return nil
+}
+
+func (p *wsaPoller) wake() error {
+	if p.wakePending.Swap(true) {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	// wakeWr is blocking, and this send cannot wait: the fold flag lets
+	// at most a byte or two be unread at any time.
+	one := [1]byte{1}
+	if _, err := send(p.wakeWr, one[:]); err != nil {
+		p.wakePending.Store(false) // let the next wake try again
+		return os.NewSyscallError("wake-up send", err)
+	}
+	return nil
+}
+
+func (p *wsaPoller) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	p.wakePending.Store(true) // later wakes return at once
+	err1 := closeSocket(sysSocket(p.wakeRd))
+	err2 := closeSocket(sysSocket(p.wakeWr))
+	return errors.Join(err1, err2)
+}
