@@ -37,10 +37,7 @@ import (
 // kqueue backend would), so here the cost stays. It matters only when
 // every P is busy (GOMAXPROCS=1, say).
 type pollPoller struct {
-	fds    []unix.PollFd
-	socks  []sysSocket // socks[i] is the descriptor of slot i, even while fds[i].Fd is -1
-	tokens []uint64    // tokens[i] is the loop's token for fds[i]
-	index  map[sysSocket]int
+	set pollSet[unix.PollFd] // the sockets polled; slot 0 is the wake-up's
 
 	wakeRd, wakeWr int
 	// wakePending folds many wake calls into one pipe write; the loop
@@ -59,13 +56,10 @@ func newPoller() (poller, error) {
 		return nil, err
 	}
 	p := &pollPoller{
-		fds:    []unix.PollFd{{Fd: int32(rd), Events: unix.POLLIN}},
-		socks:  []sysSocket{sysSocket(rd)},
-		tokens: []uint64{0},
-		index:  make(map[sysSocket]int),
 		wakeRd: rd,
 		wakeWr: wr,
 	}
+	p.set.init(sysSocket(rd), unix.PollFd{Fd: int32(rd), Events: unix.POLLIN})
 	return p, nil
 }
 
@@ -96,24 +90,17 @@ func wakePipe() (rd, wr int, err error) {
 }
 
 func (p *pollPoller) add(s sysSocket, token uint64) error {
-	if _, ok := p.index[s]; ok {
-		return fmt.Errorf("phttp: poll add: descriptor %d is already registered", s)
-	}
-	p.index[s] = len(p.fds)
-	p.fds = append(p.fds, unix.PollFd{Fd: int32(s), Events: unix.POLLIN})
-	p.socks = append(p.socks, s)
-	p.tokens = append(p.tokens, token)
-	return nil
+	return p.set.add(s, token, unix.PollFd{Fd: int32(s), Events: unix.POLLIN})
 }
 
 func (p *pollPoller) modify(s sysSocket, token uint64, read, write bool) error {
-	i, ok := p.index[s]
-	if !ok {
-		return fmt.Errorf("phttp: poll modify: descriptor %d is not registered", s)
+	i, err := p.set.slot(s, "modify")
+	if err != nil {
+		return err
 	}
 	// The field is int16 on most systems and uint16 on AIX: untyped
 	// constants fit both.
-	fd := &p.fds[i]
+	fd := &p.set.entries[i]
 	fd.Fd, fd.Events = int32(s), 0
 	if read {
 		fd.Events |= unix.POLLIN
@@ -124,41 +111,24 @@ func (p *pollPoller) modify(s sysSocket, token uint64, read, write bool) error {
 	if fd.Events == 0 {
 		fd.Fd = -1
 	}
-	p.tokens[i] = token
+	p.set.tokens[i] = token
 	return nil
 }
 
-func (p *pollPoller) remove(s sysSocket) error {
-	i, ok := p.index[s]
-	if !ok {
-		return fmt.Errorf("phttp: poll remove: descriptor %d is not registered", s)
-	}
-	last := len(p.fds) - 1
-	if i != last {
-		p.fds[i] = p.fds[last]
-		p.socks[i] = p.socks[last]
-		p.tokens[i] = p.tokens[last]
-		p.index[p.socks[i]] = i
-	}
-	p.fds = p.fds[:last]
-	p.socks = p.socks[:last]
-	p.tokens = p.tokens[:last]
-	delete(p.index, s)
-	return nil
-}
+func (p *pollPoller) remove(s sysSocket) error { return p.set.remove(s) }
 
 func (p *pollPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, error) {
 	evs = evs[:0]
-	n, err := unix.Poll(p.fds, timeoutMillis(timeout))
+	n, err := unix.Poll(p.set.entries, timeoutMillis(timeout))
 	if err == unix.EINTR {
 		return evs, nil
 	}
 	if err != nil {
 		return evs, os.NewSyscallError("poll", err)
 	}
-	for i := 0; n > 0 && i < len(p.fds); i++ {
-		r := p.fds[i].Revents
-		if r == 0 || p.fds[i].Fd < 0 {
+	for i := 0; n > 0 && i < len(p.set.entries); i++ {
+		r := p.set.entries[i].Revents
+		if r == 0 || p.set.entries[i].Fd < 0 {
 			continue
 		}
 		n--
@@ -178,7 +148,7 @@ func (p *pollPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, 
 		// the socket is dead both ways. Linux is built the same way so
 		// that -tags phttp_poll tests what macOS runs.
 		evs = append(evs, pollEvent{
-			token:    p.tokens[i],
+			token:    p.set.tokens[i],
 			readable: r&(unix.POLLIN|unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0,
 			writable: r&(unix.POLLOUT|unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0,
 			hangup:   r&(unix.POLLERR|unix.POLLNVAL) != 0,

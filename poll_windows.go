@@ -40,10 +40,7 @@ import (
 // could wait on, so here the cost stays. It matters only when every P is
 // busy (GOMAXPROCS=1, say).
 type wsaPoller struct {
-	fds    []wsaPollFD
-	socks  []sysSocket // socks[i] is the socket of slot i, even while fds[i].fd is ignored
-	tokens []uint64    // tokens[i] is the loop's token for fds[i]
-	index  map[sysSocket]int
+	set pollSet[wsaPollFD] // the sockets polled; slot 0 is the wake-up's
 
 	wakeRd, wakeWr windows.Handle
 	// wakePending folds many wake calls into one byte; the loop clears it
@@ -63,35 +60,25 @@ func newPoller() (poller, error) {
 		return nil, fmt.Errorf("phttp: wake-up socket pair: %w", err)
 	}
 	p := &wsaPoller{
-		fds:    []wsaPollFD{{fd: rd, events: pollRDNORM}},
-		socks:  []sysSocket{sysSocket(rd)},
-		tokens: []uint64{0},
-		index:  make(map[sysSocket]int),
 		wakeRd: rd,
 		wakeWr: wr,
 	}
+	p.set.init(sysSocket(rd), wsaPollFD{fd: rd, events: pollRDNORM})
 	return p, nil
 }
 
 func (p *wsaPoller) add(s sysSocket, token uint64) error {
-	if _, ok := p.index[s]; ok {
-		return fmt.Errorf("phttp: wsapoll add: socket %#x is already registered", uintptr(s))
-	}
-	p.index[s] = len(p.fds)
-	p.fds = append(p.fds, wsaPollFD{fd: windows.Handle(s), events: pollRDNORM})
-	p.socks = append(p.socks, s)
-	p.tokens = append(p.tokens, token)
-	return nil
+	return p.set.add(s, token, wsaPollFD{fd: windows.Handle(s), events: pollRDNORM})
 }
 
 func (p *wsaPoller) modify(s sysSocket, token uint64, read, write bool) error {
-	i, ok := p.index[s]
-	if !ok {
-		return fmt.Errorf("phttp: wsapoll modify: socket %#x is not registered", uintptr(s))
+	i, err := p.set.slot(s, "modify")
+	if err != nil {
+		return err
 	}
 	// Only POLLRDNORM and POLLWRNORM: WSAPoll fails with WSAEINVAL on
 	// flags it does not accept in events.
-	fd := &p.fds[i]
+	fd := &p.set.entries[i]
 	fd.fd, fd.events = windows.Handle(s), 0
 	if read {
 		fd.events |= pollRDNORM
@@ -102,44 +89,27 @@ func (p *wsaPoller) modify(s sysSocket, token uint64, read, write bool) error {
 	if fd.events == 0 {
 		fd.fd = windows.InvalidHandle
 	}
-	p.tokens[i] = token
+	p.set.tokens[i] = token
 	return nil
 }
 
-func (p *wsaPoller) remove(s sysSocket) error {
-	i, ok := p.index[s]
-	if !ok {
-		return fmt.Errorf("phttp: wsapoll remove: socket %#x is not registered", uintptr(s))
-	}
-	last := len(p.fds) - 1
-	if i != last {
-		p.fds[i] = p.fds[last]
-		p.socks[i] = p.socks[last]
-		p.tokens[i] = p.tokens[last]
-		p.index[p.socks[i]] = i
-	}
-	p.fds = p.fds[:last]
-	p.socks = p.socks[:last]
-	p.tokens = p.tokens[:last]
-	delete(p.index, s)
-	return nil
-}
+func (p *wsaPoller) remove(s sysSocket) error { return p.set.remove(s) }
 
 func (p *wsaPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, error) {
 	evs = evs[:0]
-	n, err := wsaPoll(p.fds, timeoutMillis(timeout))
+	n, err := wsaPoll(p.set.entries, timeoutMillis(timeout))
 	if errors.Is(err, windows.WSAEINTR) {
 		return evs, nil
 	}
 	if err != nil {
 		return evs, os.NewSyscallError("wsapoll", err)
 	}
-	for i := 0; n > 0 && i < len(p.fds); i++ {
-		r := p.fds[i].revents
+	for i := 0; n > 0 && i < len(p.set.entries); i++ {
+		r := p.set.entries[i].revents
 		// An ignored slot has no events on Windows; Wine sets POLLNVAL
 		// there (without counting it in n), which must not read as a
 		// dead connection.
-		if r == 0 || p.fds[i].fd == windows.InvalidHandle {
+		if r == 0 || p.set.entries[i].fd == windows.InvalidHandle {
 			continue
 		}
 		n--
@@ -157,7 +127,7 @@ func (p *wsaPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, e
 		// with the reset), and only POLLERR/POLLNVAL mean the socket is
 		// dead both ways.
 		evs = append(evs, pollEvent{
-			token:    p.tokens[i],
+			token:    p.set.tokens[i],
 			readable: r&(pollRDNORM|pollRDBAND|pollHUP|pollERR|pollNVAL) != 0,
 			writable: r&(pollWRNORM|pollHUP|pollERR|pollNVAL) != 0,
 			hangup:   r&(pollERR|pollNVAL) != 0,
