@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"strconv"
+	"sync"
+)
+
+// hello is the /plaintext body, the TechEmpower plaintext answer.
+var hello = []byte("Hello, World!")
+
+var helloLength = strconv.Itoa(len(hello))
+
+// bcastMessage is the 64-byte text message every broadcast sends.
+var bcastMessage = bytes.Repeat([]byte("x"), 64)
+
+// maxTrigger bounds N in /trigger?n=N so that a typo cannot queue gigabytes.
+const maxTrigger = 100000
+
+// triggerCount parses the n of /trigger?n=N; anything invalid is 0, which
+// only asks for the number of registered connections.
+func triggerCount(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return min(n, maxTrigger)
+}
+
+// hub is the set of /bcast connections for the goroutine-per-connection
+// peers, where handlers run on many goroutines and so need the lock. (phttp
+// keeps its set on the loop goroutine instead and needs none.)
+type hub[C comparable] struct {
+	mu    sync.Mutex
+	conns map[C]struct{}
+	// sending serialises broadcasts: the peers' connections allow only one
+	// writer at a time, and two triggers must not write to one at once.
+	sending sync.Mutex
+}
+
+func newHub[C comparable]() *hub[C] {
+	return &hub[C]{conns: make(map[C]struct{})}
+}
+
+func (h *hub[C]) add(c C) {
+	h.mu.Lock()
+	h.conns[c] = struct{}{}
+	h.mu.Unlock()
+}
+
+func (h *hub[C]) remove(c C) {
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+}
+
+func (h *hub[C]) snapshot() []C {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]C, 0, len(h.conns))
+	for c := range h.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// trigger answers the registered count and, when n > 0, starts the
+// background goroutine that sends n messages to each connection with send,
+// message by message across all connections, as a ticker-driven broadcast
+// would. A connection whose send fails is skipped from then on.
+func (h *hub[C]) trigger(n int, send func(C, []byte) error) int {
+	conns := h.snapshot()
+	if n > 0 && len(conns) > 0 {
+		go func() {
+			h.sending.Lock()
+			defer h.sending.Unlock()
+			dead := make([]bool, len(conns))
+			for range n {
+				for i, c := range conns {
+					if !dead[i] && send(c, bcastMessage) != nil {
+						dead[i] = true
+					}
+				}
+			}
+		}()
+	}
+	return len(conns)
+}
