@@ -39,6 +39,7 @@ type epollPoller struct {
 	pollOnce func(uintptr) bool
 	ready    int
 	readyErr error
+	deadline time.Time // the read deadline set on file
 	eventfd  int
 	// wakePending folds many wake calls into one eventfd write; the loop
 	// clears it when it drains the eventfd. Shared with every goroutine.
@@ -118,19 +119,26 @@ func (p *epollPoller) remove(s sysSocket) error {
 
 func (p *epollPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, error) {
 	evs = evs[:0]
-	n, err := p.epollNow()
-	if err != nil || n > 0 || timeout == 0 {
+	if timeout == 0 {
+		n, err := p.epollNow()
 		return p.collect(evs, n), err
 	}
+	// The next timer is a fixed instant while nothing changes, so rounded
+	// to epoll's millisecond the deadline is usually the one already set,
+	// and the runtime's timer is left alone.
 	var deadline time.Time
 	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
+		deadline = time.Now().Add(timeout + time.Millisecond - 1).Truncate(time.Millisecond)
 	}
-	if err := p.file.SetReadDeadline(deadline); err != nil {
-		return evs, err
+	if !deadline.Equal(p.deadline) {
+		if err := p.file.SetReadDeadline(deadline); err != nil {
+			return evs, err
+		}
+		p.deadline = deadline
 	}
+	// Read calls pollOnce at once, and parks only if nothing is ready.
 	p.ready, p.readyErr = 0, nil
-	err = p.rawFile.Read(p.pollOnce)
+	err := p.rawFile.Read(p.pollOnce)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return evs, nil // a timer is due
 	}
