@@ -13,7 +13,9 @@ type HeaderField struct {
 // several goroutines at once.
 type Header []HeaderField
 
-// Get returns the value of the first field named name, or "".
+// Get returns the value of the first field named name, or "". Like every
+// Header method, it is safe from several goroutines only while none of
+// them changes the Header.
 func (h Header) Get(name string) string {
 	for i := range h {
 		if strings.EqualFold(h[i].Name, name) {
@@ -23,7 +25,8 @@ func (h Header) Get(name string) string {
 	return ""
 }
 
-// Values returns the values of every field named name, in order.
+// Values returns the values of every field named name, in order. Read-only,
+// like Get.
 func (h Header) Values(name string) []string {
 	var vs []string
 	for i := range h {
@@ -34,7 +37,7 @@ func (h Header) Values(name string) []string {
 	return vs
 }
 
-// Has reports whether a field named name is present.
+// Has reports whether a field named name is present. Read-only, like Get.
 func (h Header) Has(name string) bool {
 	for i := range h {
 		if strings.EqualFold(h[i].Name, name) {
@@ -44,13 +47,14 @@ func (h Header) Has(name string) bool {
 	return false
 }
 
-// Add appends a field.
+// Add appends a field. It changes h: not safe while another goroutine
+// uses h.
 func (h *Header) Add(name, value string) {
 	*h = append(*h, HeaderField{Name: name, Value: value})
 }
 
 // Set replaces every field named name with one field, kept at the place of
-// the first one (or appended).
+// the first one (or appended). It changes h, like Add.
 func (h *Header) Set(name, value string) {
 	fields := *h
 	for i := range fields {
@@ -63,7 +67,7 @@ func (h *Header) Set(name, value string) {
 	*h = append(fields, HeaderField{Name: name, Value: value})
 }
 
-// Del removes every field named name.
+// Del removes every field named name. It changes h, like Add.
 func (h *Header) Del(name string) {
 	*h = (*h).withoutName(name)
 }

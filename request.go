@@ -53,7 +53,8 @@ type Request struct {
 // IsWebSocketUpgrade reports whether r is an HTTP request asking for a
 // WebSocket: GET with "Upgrade: websocket" and "Connection: upgrade". It
 // does not check the key and version; AcceptWebSocket answers a bad
-// handshake with 400 or 426 instead of 101.
+// handshake with 400 or 426 instead of 101. It only reads r: safe from any
+// goroutine that may read r.
 func (r *Request) IsWebSocketUpgrade() bool {
 	if r.Type != HTTP || r.Method != "GET" {
 		return false
@@ -63,7 +64,8 @@ func (r *Request) IsWebSocketUpgrade() bool {
 }
 
 // Query parses RawQuery. Malformed pairs are dropped, as net/url does.
-// Each call parses again: keep the result if you need it twice.
+// Each call parses again: keep the result if you need it twice. It only
+// reads r: safe from any goroutine that may read r.
 func (r *Request) Query() url.Values {
 	v, _ := url.ParseQuery(r.RawQuery)
 	return v

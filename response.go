@@ -42,19 +42,24 @@ func (w *Response) reset(lp *eventLoop, c *conn, rs *reqState) {
 	w.keepAlive = c.keepAlive
 }
 
-// Write appends p to Body; it never fails. It implements io.Writer.
+// Write appends p to Body; it never fails. It implements io.Writer. Call it
+// from the goroutine that owns w: the handler, or after Detach the
+// goroutine it was handed to.
 func (w *Response) Write(p []byte) (int, error) {
 	w.Body = append(w.Body, p...)
 	return len(p), nil
 }
 
-// WriteString appends s to Body; it never fails.
+// WriteString appends s to Body; it never fails. Like Write, only from the
+// goroutine that owns w.
 func (w *Response) WriteString(s string) (int, error) {
 	w.Body = append(w.Body, s...)
 	return len(s), nil
 }
 
 // SetHeader sets a response header, replacing fields of the same name.
+// Only from the goroutine that owns w, and before the head is sent (the
+// first Flush, or Send).
 func (w *Response) SetHeader(name, value string) { w.Header.Set(name, value) }
 
 // Detach tells the loop that the handler returns without answering: the
@@ -62,6 +67,7 @@ func (w *Response) SetHeader(name, value string) { w.Header.Set(name, value) }
 // finishes it, from any goroutine, with Flush and Send. Later requests on
 // the connection wait until Send, so answers never leave out of order.
 // Detach applies to HTTP requests; on a WebSocket event it does nothing.
+// Call it from the handler, on the loop goroutine.
 func (w *Response) Detach() {
 	if w.r != nil && w.r.Type == HTTP {
 		w.detached = true

@@ -144,6 +144,9 @@ func frameOpcode(t RequestType, p []byte) (gws.OpCode, error) {
 // SendWebSocket sends a message on the connection this WebSocket event
 // came from. It never waits: from the handler the frame is queued as the
 // loop's own answer. It returns ErrClosed once the connection is closing.
+// Safe from any goroutine; from one other than the loop it behaves like
+// Server.TrySendWebSocket (ErrQueueFull when the queue is full), since w
+// may outlive its handler call.
 func (w *Response) SendWebSocket(t RequestType, p []byte) error {
 	if w.lp == nil || w.c == nil {
 		return ErrNotWebSocket

@@ -102,14 +102,16 @@ type Server struct {
 }
 
 // ListenAndRun listens on the TCP address addr ("127.0.0.1:8080") and
-// serves with h until Stop; it never returns nil.
+// serves with h on the calling goroutine until the Server is stopped; the
+// handler reaches that Server as r.Server (for Stop, Post or sends). To
+// keep it at hand outside the handler, make a Server yourself.
 func ListenAndRun(addr string, h Handler) error {
 	s := &Server{Handler: h}
 	return s.ListenAndRun(addr)
 }
 
 // ListenAndRun listens on the TCP address addr and runs the loop on the
-// calling goroutine until Stop or Shutdown.
+// calling goroutine until Stop or Shutdown. Like Run, from one goroutine.
 func (s *Server) ListenAndRun(addr string) error {
 	if err := s.Listen("tcp", addr); err != nil {
 		return err
@@ -142,7 +144,8 @@ func (s *Server) Listen(network, addr string) error {
 // accepts its connections from the next Run or Step on. Serve does not
 // block. The server closes l when it stops. l must be a *net.TCPListener,
 // a *net.UnixListener, or another listener exposing its socket through
-// syscall.Conn.
+// syscall.Conn; do not call l.Accept yourself meanwhile. Like Listen, call
+// it before Run, not concurrently with Run or Step.
 func (s *Server) Serve(l net.Listener) error {
 	if s.stopped.Load() {
 		return ErrServerStopped
@@ -154,7 +157,8 @@ func (s *Server) Serve(l net.Listener) error {
 	return lp.addListener(l)
 }
 
-// Run runs the loop on the calling goroutine until Stop or Shutdown, and
+// Run runs the loop on the calling goroutine until Stop or Shutdown (call
+// it from one goroutine, once), and
 // returns nil then. It returns an error at once if there is no listener
 // (ErrNotListening), if the server was already stopped (ErrServerStopped),
 // or if the poller fails.

@@ -16,6 +16,7 @@ import (
 // upgrade token or a bad key, 405 for a method other than GET, 426 with
 // Sec-WebSocket-Version: 13 for another version. The connection becomes a
 // WebSocket once the handler returns (or, detached, once Send is called).
+// Only from the goroutine that owns w, like Write.
 func (w *Response) AcceptWebSocket(protocol string) {
 	if w.r == nil || w.r.Type != HTTP {
 		return
