@@ -94,9 +94,34 @@ func (lp *eventLoop) onIdleTimeout(c *conn) {
 
 func (lp *eventLoop) onLingerTimeout(c *conn) { lp.closeConn(c, CloseAbnormal) }
 
+// minReadProgress is how much the peer's unacknowledged bytes must fall to
+// count as reading: a client that takes nothing still lets a few bytes be
+// acknowledged now and then (window probes), tens of bytes, not kilobytes.
+const minReadProgress = 1024
+
 // onWriteTimeout closes a connection whose queued bytes made no progress
-// for WriteTimeout: a stalled consumer must not hold its senders.
+// for WriteTimeout: a stalled consumer must not hold its senders. The timer
+// fires twice per WriteTimeout. Our own writes succeed again only once a
+// third of the send buffer is free, which a slow reader may take longer
+// than WriteTimeout to drain; where the kernel tells how many bytes the
+// peer has not acknowledged, that count is noted at the half (when bytes
+// in flight at the start have settled) and a count that fell by the end
+// means the client is reading. A client that takes nothing is closed at
+// WriteTimeout.
 func (lp *eventLoop) onWriteTimeout(c *conn) {
+	unsent, known := unsentBytes(c.sock)
+	if !c.writeHalf {
+		c.writeHalf = true
+		c.unsentMark = unsent
+		lp.writeTimers.arm(c, lp.now)
+		return
+	}
+	if known && unsent <= c.unsentMark-minReadProgress {
+		lp.writeTimers.arm(c, lp.now) // it read: a new window starts
+		c.writeHalf = false
+		lp.flush(c)
+		return
+	}
 	// When the timer fires late, the loop itself was late (a long handler,
 	// a GC pause) and a client that took what it was offered meanwhile has
 	// room now: try once more before blaming it. A timer on time is not

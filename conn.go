@@ -48,6 +48,8 @@ type conn struct {
 
 	readTimer  timerNode // header, idle, body or linger
 	writeTimer timerNode // write progress
+	unsentMark int       // the kernel's unacknowledged bytes at the write window's half
+	writeHalf  bool      // writeTimer is in the second half of WriteTimeout
 
 	q sendQueue
 }

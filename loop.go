@@ -137,7 +137,8 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 	lp.idleTimers = timerList{after: lp.lim.idleTimeout, node: readNode, expire: lp.onIdleTimeout}
 	lp.bodyTimers = timerList{after: lp.lim.idleTimeout, node: readNode, expire: lp.onReadTimeout}
 	lp.lingerTimers = timerList{after: lingerTimeout, node: readNode, expire: lp.onLingerTimeout}
-	lp.writeTimers = timerList{after: lp.lim.writeTimeout, node: writeNode, expire: lp.onWriteTimeout}
+	// The write timer runs in two halves of WriteTimeout (see onWriteTimeout).
+	lp.writeTimers = timerList{after: max(lp.lim.writeTimeout/2, time.Millisecond), node: writeNode, expire: lp.onWriteTimeout}
 	return lp, nil
 }
 

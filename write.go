@@ -177,6 +177,7 @@ func (lp *eventLoop) afterFlush(c *conn, progressed bool, _ int) {
 	if left > 0 {
 		if progressed || c.writeTimer.list == nil {
 			lp.writeTimers.arm(c, lp.now)
+			c.writeHalf = false
 		}
 		lp.setInterest(c, c.readOn, true)
 		if progressed && c.phase != phaseClosing {
