@@ -405,19 +405,18 @@ func (lp *eventLoop) onReadEnd(c *conn, err error) {
 	c.peerEOF = true
 	c.keepAlive = false
 	lp.setInterest(c, false, c.writeOn)
-	if c.phase == phaseAnswer || (c.phase == phaseHead && c.rs == nil && len(c.inBuf) == 0) {
-		if c.phase != phaseAnswer {
-			lp.beginClose(c)
-		}
-		return
-	}
-	if c.phase == phaseHead && len(c.inBuf) > 0 && c.rs != nil {
+	switch {
+	case c.phase == phaseAnswer:
+		// The detached answer finishes; finishRequest then closes.
+	case c.phase == phaseHead && c.rs != nil:
 		lp.beginClose(c) // a head cut short: nothing to answer
-		return
-	}
-	if c.phase == phaseBody || c.phase == phaseDiscard {
+	case c.phase == phaseHead && len(c.inBuf) == 0:
+		lp.beginClose(c) // between requests: nothing more will come
+	case c.phase == phaseBody || c.phase == phaseDiscard:
 		lp.closeConn(c, CloseAbnormal) // a body cut short
 	}
+	// Otherwise whole requests wait in inBuf (the turn's budget ran out):
+	// they are answered, and finishRequest closes after the last.
 }
 
 // consumeShared feeds bytes read into the shared buffer; what is left (a

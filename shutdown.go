@@ -1,7 +1,9 @@
 package phttp
 
-import gws "github.com/gobwas/ws"
-import pws "github.com/phttp-go/phttp/ws"
+import (
+	gws "github.com/gobwas/ws"
+	pws "github.com/phttp-go/phttp/ws"
+)
 
 // beginShutdown runs on the loop (posted by Shutdown): no more accepts,
 // idle connections close now, WebSockets get close 1001, and requests in
