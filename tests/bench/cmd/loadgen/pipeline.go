@@ -23,21 +23,9 @@ func cmdPipeline(args []string) error {
 	pid := fs.Int("pid", 0, "server pid, for its CPU use")
 	fs.Parse(args)
 
-	var failed error
-	for range *runs {
-		cpu := startCPU(*pid)
-		rps, err := pipelineRun(*addr, *conns, *depth, *dur)
-		share := cpu.report("pipelined")
-		if err != nil {
-			emit("pipelined", "fail")
-			failed = err
-			logf("pipelined: %v", err)
-			continue
-		}
-		emitRate("pipelined", rps, share)
-		logf("pipelined: %.0f req/s (%d conns × %d deep)", rps, *conns, *depth)
-	}
-	return failed
+	return measureRuns("pipelined", *runs, *pid,
+		func() (float64, error) { return pipelineRun(*addr, *conns, *depth, *dur) },
+		func(rps float64) string { return fmt.Sprintf("%.0f req/s (%d conns × %d deep)", rps, *conns, *depth) })
 }
 
 func pipelineRun(addr string, conns, depth int, dur time.Duration) (float64, error) {
@@ -125,4 +113,25 @@ func closeAll(cs []net.Conn) {
 			c.Close()
 		}
 	}
+}
+
+// measureRuns runs one measurement runs times and emits each rate (or
+// "fail") under metric, with the server's CPU share during it; describe
+// turns a rate into the log line.
+func measureRuns(metric string, runs, pid int, run func() (float64, error), describe func(rate float64) string) error {
+	var failed error
+	for range runs {
+		cpu := startCPU(pid)
+		rate, err := run()
+		share := cpu.report(metric)
+		if err != nil {
+			emit(metric, "fail")
+			failed = err
+			logf("%s: %v", metric, err)
+			continue
+		}
+		emitRate(metric, rate, share)
+		logf("%s: %s", metric, describe(rate))
+	}
+	return failed
 }

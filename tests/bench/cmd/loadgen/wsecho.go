@@ -24,21 +24,11 @@ func cmdWSEcho(args []string) error {
 	pid := fs.Int("pid", 0, "server pid, for its CPU use")
 	fs.Parse(args)
 
-	var failed error
-	for range *runs {
-		cpu := startCPU(*pid)
-		rate, err := wsEchoRun(*addr, *conns, *size, *dur)
-		share := cpu.report("ws_echo")
-		if err != nil {
-			emit("ws_echo", "fail")
-			failed = err
-			logf("ws_echo: %v", err)
-			continue
-		}
-		emitRate("ws_echo", rate, share)
-		logf("ws_echo: %.0f round trips/s (%d conns, %d-byte messages)", rate, *conns, *size)
-	}
-	return failed
+	return measureRuns("ws_echo", *runs, *pid,
+		func() (float64, error) { return wsEchoRun(*addr, *conns, *size, *dur) },
+		func(rate float64) string {
+			return fmt.Sprintf("%.0f round trips/s (%d conns, %d-byte messages)", rate, *conns, *size)
+		})
 }
 
 func wsEchoRun(addr string, conns, size int, dur time.Duration) (float64, error) {
