@@ -656,24 +656,9 @@ func TestShutdown(t *testing.T) {
 	if resp.StatusCode != 200 || body != "slow done" {
 		t.Errorf("in-flight answer: %d %q", resp.StatusCode, body)
 	}
-	if !hasClose(resp) {
-		t.Errorf("in-flight answer during Shutdown lacks Connection: close")
-	}
-	if rest, how := readToEnd(br); rest != "" || how != endEOF {
-		t.Errorf("after the in-flight answer: %q, %v; want a clean close", rest, how)
-	}
+	expectLastAnswer(t, resp, br)
 	slow.Close()
-	select {
-	case err := <-shutdownErr:
-		if err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Shutdown did not return once the last request finished")
-	}
-	if err := r.wait(t, 5*time.Second); err != nil {
-		t.Errorf("Run returned %v after Shutdown", err)
-	}
+	awaitShutdown(t, shutdownErr, r)
 	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		c.Close()
 		t.Errorf("dial after Shutdown succeeded")
@@ -723,23 +708,37 @@ func TestShutdownBodyInProgress(t *testing.T) {
 	if resp.StatusCode != 200 || body != echoBody("POST", "/p", "localhost", "cde") {
 		t.Errorf("answer: %d %q", resp.StatusCode, body)
 	}
+	expectLastAnswer(t, resp, br)
+	c.Close()
+	awaitShutdown(t, shutdownErr, r)
+}
+
+// expectLastAnswer checks an answer given during Shutdown: it says
+// Connection: close, and the server's FIN follows it.
+func expectLastAnswer(t *testing.T, resp *http.Response, br *bufio.Reader) {
+	t.Helper()
 	if !hasClose(resp) {
 		t.Errorf("answer during Shutdown lacks Connection: close")
 	}
 	if rest, how := readToEnd(br); rest != "" || how != endEOF {
 		t.Errorf("after the answer: %q, %v; want a clean close", rest, how)
 	}
-	c.Close()
+}
+
+// awaitShutdown waits for Shutdown to return nil once the last request is
+// done, and for Run to return after it.
+func awaitShutdown(t *testing.T, shutdownErr <-chan error, r *serverRun) {
+	t.Helper()
 	select {
 	case err := <-shutdownErr:
 		if err != nil {
 			t.Errorf("Shutdown: %v", err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("Shutdown did not return")
+		t.Fatal("Shutdown did not return once the last request finished")
 	}
 	if err := r.wait(t, 5*time.Second); err != nil {
-		t.Errorf("Run: %v", err)
+		t.Errorf("Run returned %v after Shutdown", err)
 	}
 }
 
