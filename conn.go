@@ -74,6 +74,7 @@ type reqState struct {
 	answerDone bool // the answer is fully queued
 	closeAfter bool // close the connection after this request
 	expect100  bool // a 100 Continue is owed once the handler lets the body come
+	upgrade    bool // the answer was a 101: the connection becomes a WebSocket
 }
 
 // wsState is an upgraded connection's reader and the upgrade request's

@@ -52,11 +52,11 @@ func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
 	}
 	hasBody := h.ContentLength > 0 || h.Chunked
 	if !lp.srv.StreamBodies && h.ContentLength > lp.lim.maxBody {
-		lp.refuse(c, &requestError{413, "request body too large"})
+		lp.refuse(c, errBodyTooLarge)
 		return
 	}
-	r.upgrade = r.IsWebSocketUpgrade()
-	if r.upgrade && !lp.originAllowed(r) {
+	// The parser saw Connection: upgrade; only then is Upgrade worth a look.
+	if h.Upgrade && r.Method == "GET" && headerHasToken(r.Header, "Upgrade", "websocket") && !lp.originAllowed(r) {
 		lp.refuse(c, &requestError{403, "WebSocket origin not allowed"})
 		return
 	}
@@ -100,6 +100,10 @@ type requestError struct {
 }
 
 func (e *requestError) Error() string { return fmt.Sprintf("%d %s", e.status, e.reason) }
+
+// errBodyTooLarge refuses a buffered body over MaxBodyBytes, whether its
+// Content-Length, a chunk-size line or the bytes themselves say so.
+var errBodyTooLarge = &requestError{413, "request body over MaxBodyBytes"}
 
 // splitTarget fills Path, RawPath, RawQuery, Fragment (and Host for the
 // absolute form) from URI; it returns a status when the target's form does
@@ -240,24 +244,11 @@ func (lp *eventLoop) callPosted(f func()) {
 // writeAnswer queues the handler's answer for a synchronous response.
 func (lp *eventLoop) writeAnswer(c *conn, rs *reqState) {
 	w := &rs.resp
-	if w.upgraded {
-		rs.req.upgrade = false
-	}
 	if !c.keepAlive || rs.closeAfter || lp.shuttingDown {
 		w.closeConn = true
 	}
-	if w.closeConn {
-		rs.closeAfter = true
-	}
-	out := w.appendWhole(lp.scratch[:0], lp.date.get(lp.wall))
-	if w.closeConn {
-		rs.closeAfter = true
-	}
-	body := w.Body
-	if !w.bodyAllowed() {
-		body = nil
-	}
-	lp.scratch = out[:0]
-	lp.queueLoop(c, out, body)
+	lp.queueAnswer(c, w) // may set closeConn (the handler's own Connection: close)
+	rs.closeAfter = rs.closeAfter || w.closeConn
+	rs.upgrade = w.upgraded
 	rs.answerDone = true
 }

@@ -63,9 +63,6 @@ func (lp *eventLoop) readHead(c *conn, data []byte) int {
 	if rs == nil {
 		rs = lp.getReqState()
 		c.rs = rs
-		if c.readTimer.list != &lp.headerTimers {
-			lp.headerTimers.arm(c, lp.now) // ReadHeaderTimeout runs from the first byte
-		}
 	}
 	n, err := rs.parser.Parse(data)
 	if err != nil {
@@ -73,9 +70,18 @@ func (lp *eventLoop) readHead(c *conn, data []byte) int {
 		return len(data)
 	}
 	if n == 0 {
+		// A head cut short: ReadHeaderTimeout runs from its first byte
+		// (or from the accept, whose timer is already running).
+		if c.readTimer.list != &lp.headerTimers {
+			lp.headerTimers.arm(c, lp.now)
+		}
 		return 0
 	}
-	lp.headerTimers.disarm(c)
+	// A whole head stops the idle or header timer: no read timer runs
+	// while the request is handled.
+	if l := c.readTimer.list; l != nil {
+		l.disarm(c)
+	}
 	lp.startRequest(c, rs, data[:n])
 	return n
 }
@@ -130,9 +136,7 @@ func (lp *eventLoop) readBody(c *conn, data []byte) int {
 			lp.closeConn(c, CloseAbnormal)
 			return len(data)
 		case c.phase == phaseBody && !lp.srv.StreamBodies && int64(len(rs.body)+len(piece))+promised > lp.lim.maxBody:
-			lp.srv.logger().Debug("phttp: chunked body over MaxBodyBytes", "remote", c.remote.String(), "max", lp.lim.maxBody)
-			lp.queueStatus(c, 413, "request body too large", nil)
-			lp.beginClose(c)
+			lp.refuse(c, errBodyTooLarge)
 			return len(data)
 		}
 	}
@@ -163,9 +167,7 @@ func (lp *eventLoop) readBody(c *conn, data []byte) int {
 // MaxBodyBytes with 413.
 func (lp *eventLoop) gatherPiece(c *conn, rs *reqState, piece []byte, done bool) bool {
 	if int64(len(rs.body)+len(piece)) > lp.lim.maxBody {
-		lp.srv.logger().Debug("phttp: body over MaxBodyBytes", "remote", c.remote.String(), "max", lp.lim.maxBody)
-		lp.queueStatus(c, 413, "request body too large", nil)
-		lp.beginClose(c)
+		lp.refuse(c, errBodyTooLarge)
 		return false
 	}
 	if done && len(rs.body) == 0 {
@@ -218,7 +220,7 @@ func (lp *eventLoop) finishRequest(c *conn, rs *reqState) {
 		lp.beginClose(c)
 		return
 	}
-	if rs.resp.upgraded {
+	if rs.upgrade {
 		lp.upgrade(c, rs)
 		return
 	}
@@ -265,7 +267,7 @@ func (lp *eventLoop) putReqState(rs *reqState) {
 		rs.resp.Body = nil
 	}
 	rs.req.Body = nil
-	rs.bodyDone, rs.answered, rs.answerDone, rs.closeAfter, rs.expect100 = false, false, false, false, false
+	rs.bodyDone, rs.answered, rs.answerDone, rs.closeAfter, rs.expect100, rs.upgrade = false, false, false, false, false, false
 	lp.rsPool = append(lp.rsPool, rs)
 }
 

@@ -61,6 +61,9 @@ type eventLoop struct {
 	// ready lists connections other goroutines queued work for.
 	readyMu sync.Mutex // guards ready
 	ready   []*conn
+	// readySpare is the loop's: the list serveReady handled last turn,
+	// kept for its capacity.
+	readySpare []*conn
 	// posts are functions to run on the loop, in order.
 	postMu sync.Mutex // guards posts and postsClosed
 	posts  []func()
@@ -78,7 +81,7 @@ type eventLoop struct {
 	// WebSocket replies are the loop's own and skip the goroutine check.
 	current atomic.Pointer[Response]
 
-	scratch   []byte    // the loop's buffer for building heads and frames
+	scratch   []byte    // the loop's buffer for building refusals
 	heads     headArena // where request heads are copied for their strings
 	localOnly bool      // every listener is loopback or unix: AllowedHosts defaults apply
 	listened  bool
@@ -480,7 +483,10 @@ func (lp *eventLoop) serveResume() {
 // updateRead asks for readability only when the connection can take input:
 // not while an answer is pending or the queue holds a full SendQueueBytes,
 // not while it is over its pipelining budget for this turn.
-func (lp *eventLoop) updateRead(c *conn) {
+func (lp *eventLoop) updateRead(c *conn) { lp.setRead(c, lp.queuedBytes(c)) }
+
+// setRead is updateRead for a caller that knows the queued bytes.
+func (lp *eventLoop) setRead(c *conn, queued int) {
 	read := !c.peerEOF
 	switch {
 	case c.lingering:
@@ -489,7 +495,7 @@ func (lp *eventLoop) updateRead(c *conn) {
 		read = false
 	case c.scheduled:
 		read = false
-	case lp.queuedBytes(c) >= lp.lim.queueBytes:
+	case queued >= lp.lim.queueBytes:
 		read = false
 	}
 	lp.setInterest(c, read, c.writeOn)
@@ -524,14 +530,15 @@ func (lp *eventLoop) runPosts() {
 func (lp *eventLoop) serveReady() {
 	lp.readyMu.Lock()
 	list := lp.ready
-	lp.ready = nil
+	lp.ready = lp.readySpare[:0]
 	lp.readyMu.Unlock()
 	for _, c := range list {
-		if lp.slots[c.slot] != c {
-			continue
+		if lp.slots[c.slot] == c {
+			lp.serveQueued(c)
 		}
-		lp.serveQueued(c)
 	}
+	clear(list)
+	lp.readySpare = list[:0]
 }
 
 // wakeFor puts c on the ready list and wakes the loop. Any goroutine.

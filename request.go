@@ -46,8 +46,6 @@ type Request struct {
 	// error, or CloseAbnormal (1006) when the connection was lost.
 	CloseCode   CloseCode
 	CloseReason string
-
-	upgrade bool // a valid WebSocket upgrade handshake, checked by the loop
 }
 
 // IsWebSocketUpgrade reports whether r is an HTTP request asking for a
@@ -75,22 +73,21 @@ func (r *Request) Query() url.Values {
 // comma-separated token list (case-insensitive), as RFC 9110 §5.6.1 lists.
 func headerHasToken(h Header, name, token string) bool {
 	for i := range h {
-		if !equalFold(h[i].Name, name) {
-			continue
-		}
-		found := false
-		httphead.ScanTokens([]byte(h[i].Value), func(t []byte) bool {
-			if equalFold(string(t), token) {
-				found = true
-				return false
-			}
-			return true
-		})
-		if found {
+		if equalFold(h[i].Name, name) && valueHasToken(h[i].Value, token) {
 			return true
 		}
 	}
 	return false
+}
+
+// valueHasToken reports whether one field value lists token.
+func valueHasToken(value, token string) bool {
+	found := false
+	httphead.ScanTokens([]byte(value), func(t []byte) bool {
+		found = equalFold(string(t), token)
+		return !found
+	})
+	return found
 }
 
 // equalFold is strings.EqualFold for ASCII, which is all HTTP names are.

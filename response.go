@@ -128,7 +128,7 @@ func (w *Response) appendCommon(dst, date []byte) []byte {
 		case equalFold(f.Name, "Content-Length"), equalFold(f.Name, "Transfer-Encoding"), equalFold(f.Name, "Date"):
 			continue
 		case equalFold(f.Name, "Connection") && !w.upgraded:
-			if headerValueHasToken(f.Value, "close") {
+			if valueHasToken(f.Value, "close") {
 				w.closeConn = true
 			}
 			continue
@@ -237,7 +237,8 @@ func (w *Response) Send() error {
 	}
 	out := getSharedBuf(w.pieceSize())
 	if !w.wroteHead && w.declared < 0 && w.Header.Get("Content-Length") == "" {
-		out = w.appendWhole(out, httpDate(time.Now()))
+		var date [29]byte
+		out = w.appendWhole(out, httpDate(&date, time.Now()))
 		if w.bodyAllowed() {
 			out = append(out, w.Body...)
 		}
@@ -295,7 +296,8 @@ func (w *Response) appendStreamHead(dst []byte) []byte {
 		return dst
 	}
 	w.wroteHead = true
-	dst = w.appendCommon(dst, httpDate(time.Now()))
+	var date [29]byte
+	dst = w.appendCommon(dst, httpDate(&date, time.Now()))
 	if v := w.Header.Get("Content-Length"); v != "" && validLength(v) {
 		w.declared, _ = strconv.ParseInt(v, 10, 64)
 	}
@@ -345,7 +347,11 @@ func (w *Response) queue(out []byte) error {
 	if len(out) == 0 {
 		return nil
 	}
-	return w.lp.send(w.c, out, true)
+	mode := sendWait
+	if w.lp.onLoop() {
+		mode = sendFree // the handler's own Flush: the loop never waits
+	}
+	return w.lp.enqueue(w.c, outItem{b: out, shared: true}, mode, kindAnswer)
 }
 
 // finishAnswer tells the loop the detached answer is complete.
@@ -355,7 +361,7 @@ func (w *Response) finishAnswer(closeAfter bool) {
 	q.mu.Lock()
 	q.answerDone = true
 	q.answerClose = closeAfter
-	q.answerUpgrad = w.upgraded
+	q.answerUpgrade = w.upgraded
 	schedule := q.scheduleLocked()
 	q.mu.Unlock()
 	if schedule {
@@ -363,12 +369,8 @@ func (w *Response) finishAnswer(closeAfter bool) {
 	}
 }
 
-// httpDate formats t for a Date header; for goroutines other than the
-// loop, which keeps its own per-second copy.
-func httpDate(t time.Time) []byte {
-	return t.UTC().AppendFormat(make([]byte, 0, 29), "Mon, 02 Jan 2006 15:04:05 GMT")
-}
-
-func headerValueHasToken(v, token string) bool {
-	return headerHasToken(Header{{Name: "x", Value: v}}, "x", token)
+// httpDate formats t for a Date header into buf; detached answers use it,
+// the loop keeps a per-second copy (dateCache).
+func httpDate(buf *[29]byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(buf[:0], "Mon, 02 Jan 2006 15:04:05 GMT")
 }

@@ -19,49 +19,45 @@ const (
 	sendFree                 // the loop's own answer: no credit, never waits
 )
 
-// send queues b, a copy the caller no longer touches, on c. Calls made by
-// user code running on the loop goroutine never wait: a waiting send turns
-// into a try, and answers (sendFree) skip credit, the loop pausing the
-// client's reads instead.
-func (lp *eventLoop) send(c *conn, b []byte, wait bool) error {
-	mode := sendWait
-	if !wait {
-		mode = sendTry
-	}
-	if lp.onLoop() {
-		mode = sendFree
-	}
-	return lp.sendMode(c, b, mode, false, true)
-}
+// sendKind says what a queued buffer is, for the checks it must pass.
+type sendKind uint8
 
-// sendMode queues b paying as mode says; frame marks a WebSocket frame
-// (refused before the upgrade and after our close frame), shared a buffer
-// from getSharedBuf that the loop recycles once written.
-func (lp *eventLoop) sendMode(c *conn, b []byte, mode sendMode, frame, shared bool) error {
-	if mode == sendWait && lp.onLoop() {
-		mode = sendTry
-	}
-	credit := 0
+const (
+	kindAnswer sendKind = iota // bytes of a detached answer
+	kindFrame                  // a WebSocket data frame: refused before the upgrade and after our close
+	kindClose                  // our close frame: the last frame the connection sends
+)
+
+// enqueue queues it (a copy the caller no longer touches) on c, paying as
+// mode says; it never decides by itself whether the caller is on the loop.
+// Credit taken for a buffer that cannot be queued is given back.
+func (lp *eventLoop) enqueue(c *conn, it outItem, mode sendMode, kind sendKind) error {
 	if mode != sendFree {
 		var err error
-		if credit, err = c.q.acquire(len(b), mode == sendWait); err != nil {
+		if it.credit, err = c.q.acquire(len(it.b), mode == sendWait); err != nil {
 			return err
 		}
 	}
 	q := &c.q
 	q.mu.Lock()
-	switch {
-	case q.closed || (frame && q.wsCloseSent):
-		q.mu.Unlock()
-		q.refund(credit)
-		return ErrClosed
-	case frame && !q.wsOpen:
-		q.mu.Unlock()
-		q.refund(credit)
-		return ErrNotWebSocket
+	var err error
+	if kind == kindAnswer {
+		if q.closed {
+			err = ErrClosed
+		}
+	} else {
+		err = q.refuseFrameLocked()
 	}
-	q.items = append(q.items, outItem{b: b, credit: credit, shared: shared})
-	q.queued += len(b)
+	if err != nil {
+		q.mu.Unlock()
+		q.refund(it.credit)
+		return err
+	}
+	q.items = append(q.items, it)
+	q.queued += len(it.b)
+	if kind == kindClose {
+		q.wsCloseSent, q.wsClose = true, true
+	}
 	schedule := q.scheduleLocked()
 	q.mu.Unlock()
 	if schedule {
@@ -113,10 +109,13 @@ func (s *Server) sendWebSocket(id ConnID, t RequestType, p []byte, mode sendMode
 		return err
 	}
 	c := s.conns.get(id)
-	if c == nil || s.lp == nil {
+	if c == nil { // a connection in the table means the loop exists
 		return ErrClosed
 	}
-	return s.lp.sendMode(c, frame, mode, true, false)
+	if mode == sendWait && s.lp.onLoop() {
+		mode = sendTry // user code on the loop must not wait for the loop
+	}
+	return s.lp.enqueue(c, outItem{b: frame}, mode, kindFrame)
 }
 
 func buildFrame(t RequestType, p []byte) ([]byte, error) {
@@ -162,7 +161,7 @@ func (w *Response) SendWebSocket(t RequestType, p []byte) error {
 	if err != nil {
 		return err
 	}
-	return w.lp.sendMode(w.c, frame, sendTry, true, false) // a Response kept past its handler call: never wait
+	return w.lp.enqueue(w.c, outItem{b: frame}, sendTry, kindFrame) // a Response kept past its handler call: never wait
 }
 
 // CloseWebSocket starts the closing handshake on connection id: a close
@@ -174,30 +173,11 @@ func (s *Server) CloseWebSocket(id ConnID, code CloseCode, reason string) error 
 		return ErrBadCloseCode
 	}
 	c := s.conns.get(id)
-	if c == nil || s.lp == nil {
+	if c == nil {
 		return ErrClosed
 	}
 	frame := pws.AppendClose(nil, gws.StatusCode(code), reason)
-	q := &c.q
-	q.mu.Lock()
-	switch {
-	case q.closed || q.wsCloseSent:
-		q.mu.Unlock()
-		return ErrClosed
-	case !q.wsOpen:
-		q.mu.Unlock()
-		return ErrNotWebSocket
-	}
-	q.items = append(q.items, outItem{b: frame})
-	q.queued += len(frame)
-	q.wsCloseSent = true
-	q.wsClose = true
-	schedule := q.scheduleLocked()
-	q.mu.Unlock()
-	if schedule {
-		s.lp.wakeFor(c)
-	}
-	return nil
+	return s.lp.enqueue(c, outItem{b: frame}, sendFree, kindClose)
 }
 
 // SendCapacity returns how many bytes senders on other goroutines may

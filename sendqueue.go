@@ -65,13 +65,13 @@ type sendQueue struct {
 
 	// Requests to the loop, set by other goroutines; scheduled is true
 	// while the connection is on the loop's ready list.
-	scheduled    bool
-	answerDone   bool // a detached answer finished: go on with the next request
-	answerClose  bool // ... and the connection must close after it
-	answerUpgrad bool // ... and it switched the connection to WebSocket
-	wsClose      bool // CloseWebSocket queued a close frame
-	wsOpen       bool // the connection speaks WebSocket: frames may be queued
-	wsCloseSent  bool // our close frame is queued: no more frames
+	scheduled     bool
+	answerDone    bool // a detached answer finished: go on with the next request
+	answerClose   bool // ... and the connection must close after it
+	answerUpgrade bool // ... and it switched the connection to WebSocket
+	wsClose       bool // CloseWebSocket queued a close frame
+	wsOpen        bool // the connection speaks WebSocket: frames may be queued
+	wsCloseSent   bool // our close frame is queued: no more frames
 }
 
 // acquire takes n bytes of credit, waiting while the queue is full unless
@@ -150,10 +150,6 @@ func (q *sendQueue) scheduleLocked() bool {
 func (q *sendQueue) close() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.closeLocked()
-}
-
-func (q *sendQueue) closeLocked() {
 	if q.closed {
 		return
 	}
@@ -162,6 +158,19 @@ func (q *sendQueue) closeLocked() {
 		close(w.ready)
 	}
 	q.waiters = nil
+}
+
+// refuseFrameLocked says why a WebSocket frame may not be queued now, or
+// nil: the connection is gone or our close frame went (ErrClosed), or it
+// is not upgraded (ErrNotWebSocket). q.mu must be held.
+func (q *sendQueue) refuseFrameLocked() error {
+	switch {
+	case q.closed || q.wsCloseSent:
+		return ErrClosed
+	case !q.wsOpen:
+		return ErrNotWebSocket
+	}
+	return nil
 }
 
 // free reports the bytes a sender may still queue without waiting.

@@ -1,10 +1,5 @@
 package phttp
 
-import (
-	gws "github.com/gobwas/ws"
-	pws "github.com/phttp-go/phttp/ws"
-)
-
 // beginShutdown runs on the loop (posted by Shutdown): no more accepts,
 // idle connections close now, WebSockets get close 1001, and requests in
 // flight finish with Connection: close.
@@ -22,14 +17,11 @@ func (lp *eventLoop) beginShutdown() {
 			continue
 		}
 		switch {
-		case c.ws != nil && !c.ws.closeSent:
-			c.ws.closeSent = true
-			c.q.mu.Lock()
-			c.q.wsCloseSent = true
-			c.q.mu.Unlock()
-			lp.queueLoop(c, pws.AppendClose(lp.scratch[:0], gws.StatusCode(CloseGoingAway), "server shutting down"))
-			lp.lingerTimers.arm(c, lp.now)
-			lp.flush(c)
+		case c.ws != nil:
+			if lp.queueCloseFrame(c, CloseGoingAway, "server shutting down") {
+				lp.lingerTimers.arm(c, lp.now)
+				lp.flush(c)
+			}
 		case c.phase == phaseHead && c.rs == nil && len(c.inBuf) == 0:
 			lp.beginClose(c)
 		}

@@ -146,7 +146,7 @@ func (lp *eventLoop) readFrames(c *conn, data []byte) int {
 		}
 	case pws.Ping:
 		if !ws.closeSent {
-			lp.queueLoop(c, pws.AppendFrame(lp.scratch[:0], gws.OpPong, true, ev.Payload))
+			lp.queueFrameLoop(c, gws.OpPong, ev.Payload)
 		}
 	case pws.Close:
 		lp.onPeerClose(c, CloseCode(ev.Code), ev.Reason)
@@ -189,32 +189,14 @@ func (lp *eventLoop) wsEvent(c *conn) *Request {
 // onPeerClose answers the client's close frame (echoing its code) unless
 // ours went first, tells the handler, and closes gracefully.
 func (lp *eventLoop) onPeerClose(c *conn, code CloseCode, reason string) {
-	ws := c.ws
-	if !ws.closeSent {
-		ws.closeSent = true
-		c.q.mu.Lock()
-		c.q.wsCloseSent = true
-		c.q.mu.Unlock()
-		if code == CloseNoStatus {
-			lp.queueLoop(c, pws.AppendFrame(lp.scratch[:0], gws.OpClose, true, nil))
-		} else {
-			lp.queueLoop(c, pws.AppendClose(lp.scratch[:0], gws.StatusCode(code), ""))
-		}
-	}
+	lp.queueCloseFrame(c, code, "")
 	lp.reportWSClose(c, code, reason)
 	lp.beginClose(c)
 }
 
 // failWebSocket closes with code after a protocol error or handler panic.
 func (lp *eventLoop) failWebSocket(c *conn, code CloseCode, reason string) {
-	ws := c.ws
-	if !ws.closeSent {
-		ws.closeSent = true
-		c.q.mu.Lock()
-		c.q.wsCloseSent = true
-		c.q.mu.Unlock()
-		lp.queueLoop(c, pws.AppendClose(lp.scratch[:0], gws.StatusCode(code), reason))
-	}
+	lp.queueCloseFrame(c, code, reason)
 	lp.reportWSClose(c, code, reason)
 	lp.beginClose(c)
 }
@@ -254,16 +236,14 @@ func (lp *eventLoop) serveQueued(c *conn) {
 	q := &c.q
 	q.mu.Lock()
 	q.scheduled = false
-	answerDone, answerClose, upgraded, wsClose := q.answerDone, q.answerClose, q.answerUpgrad, q.wsClose
-	q.answerDone, q.answerClose, q.answerUpgrad, q.wsClose = false, false, false, false
+	answerDone, answerClose, upgraded, wsClose := q.answerDone, q.answerClose, q.answerUpgrade, q.wsClose
+	q.answerDone, q.answerClose, q.answerUpgrade, q.wsClose = false, false, false, false
 	q.mu.Unlock()
 	if answerDone && c.rs != nil {
 		rs := c.rs
 		rs.answerDone = true
 		rs.closeAfter = rs.closeAfter || answerClose
-		if upgraded {
-			rs.resp.upgraded = true
-		}
+		rs.upgrade = upgraded
 		lp.afterAnswer(c, rs)
 		if lp.slots[c.slot] != c {
 			return

@@ -24,30 +24,49 @@ func (lp *eventLoop) queueLoop(c *conn, parts ...[]byte) {
 	q := &c.q
 	q.mu.Lock()
 	dst := lp.tailLocked(q, n)
+	start := len(dst)
 	for _, p := range parts {
 		dst = append(dst, p...)
 	}
-	lp.commitTailLocked(q, dst, n)
+	lp.commitTailLocked(q, dst, start)
 	q.mu.Unlock()
 }
+
+// queueAnswer writes the handler's answer (head and body) straight into
+// c's queue: no scratch copy of the head on the way.
+func (lp *eventLoop) queueAnswer(c *conn, w *Response) {
+	body := w.Body
+	if !w.bodyAllowed() {
+		body = nil
+	}
+	q := &c.q
+	q.mu.Lock()
+	dst := lp.tailLocked(q, answerHeadHint+len(w.Header)*48+len(body))
+	start := len(dst)
+	dst = w.appendWhole(dst, lp.date.get(lp.wall))
+	dst = append(dst, body...)
+	lp.commitTailLocked(q, dst, start)
+	q.mu.Unlock()
+}
+
+// answerHeadHint is room for a head's fixed lines (status, Date,
+// Content-Length, Connection) when choosing the buffer an answer goes in.
+const answerHeadHint = 160
 
 // queueFrameLoop frames p into c's queue on behalf of user code running on
 // the loop (a handler's WebSocket reply): no copy of its own, no wake-up,
 // since the loop writes the connection before it polls again.
 func (lp *eventLoop) queueFrameLoop(c *conn, op gws.OpCode, p []byte) error {
-	n := pws.FrameSize(len(p))
 	q := &c.q
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	switch {
-	case q.closed || q.wsCloseSent:
-		return ErrClosed
-	case !q.wsOpen:
-		return ErrNotWebSocket
+	if err := q.refuseFrameLocked(); err != nil {
+		return err
 	}
-	dst := lp.tailLocked(q, n)
+	dst := lp.tailLocked(q, pws.FrameSize(len(p)))
+	start := len(dst)
 	dst = pws.AppendFrame(dst, op, true, p)
-	lp.commitTailLocked(q, dst, n)
+	lp.commitTailLocked(q, dst, start)
 	if q.scheduleLocked() {
 		lp.readyMu.Lock()
 		lp.ready = append(lp.ready, c)
@@ -69,10 +88,29 @@ func (lp *eventLoop) tailLocked(q *sendQueue, n int) []byte {
 	return dst
 }
 
-// commitTailLocked stores the grown tail buffer back. q.mu must be held.
-func (lp *eventLoop) commitTailLocked(q *sendQueue, dst []byte, n int) {
+// commitTailLocked stores the tail buffer back after bytes were appended
+// to it from start on (append may have moved it). q.mu must be held.
+func (lp *eventLoop) commitTailLocked(q *sendQueue, dst []byte, start int) {
 	q.items[len(q.items)-1].b = dst
-	q.queued += n
+	q.queued += len(dst) - start
+}
+
+// queueCloseFrame queues the loop's close frame for c, once: frames queued
+// after it are refused. It reports whether this call queued it.
+func (lp *eventLoop) queueCloseFrame(c *conn, code CloseCode, reason string) bool {
+	if c.ws.closeSent {
+		return false
+	}
+	c.ws.closeSent = true
+	q := &c.q
+	q.mu.Lock()
+	q.wsCloseSent = true
+	dst := lp.tailLocked(q, pws.FrameSize(125))
+	start := len(dst)
+	dst = pws.AppendClose(dst, gws.StatusCode(code), reason) // 1005 becomes an empty close
+	lp.commitTailLocked(q, dst, start)
+	q.mu.Unlock()
+	return true
 }
 
 func (lp *eventLoop) getOut(n int) []byte {
@@ -111,9 +149,10 @@ func (lp *eventLoop) flush(c *conn) bool {
 			break
 		}
 	}
+	left := q.queued
 	q.mu.Unlock()
 	if len(iov) == 0 {
-		lp.afterFlush(c, false, 0)
+		lp.afterFlush(c, false, left)
 		return true
 	}
 	n, err := writeSockets(c.sock, iov)
@@ -123,18 +162,19 @@ func (lp *eventLoop) flush(c *conn) bool {
 		lp.closeConn(c, CloseAbnormal)
 		return false
 	}
-	lp.consumed(c, n)
-	lp.afterFlush(c, n > 0, n)
+	if n > 0 {
+		left = lp.consumed(c, n)
+	}
+	lp.afterFlush(c, n > 0, left)
 	return lp.slots[c.slot] == c
 }
 
-// consumed drops n written bytes from the front of c's queue.
-func (lp *eventLoop) consumed(c *conn, n int) {
-	if n == 0 {
-		return
-	}
+// consumed drops n written bytes from the front of c's queue and returns
+// how many bytes are still queued.
+func (lp *eventLoop) consumed(c *conn, n int) int {
 	q := &c.q
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	q.queued -= n
 	credit := 0
 	done := 0
@@ -167,13 +207,13 @@ func (lp *eventLoop) consumed(c *conn, n int) {
 	if credit > 0 {
 		q.releaseLocked(credit)
 	}
-	q.mu.Unlock()
+	return q.queued
 }
 
 // afterFlush updates writability interest, the write timer and, for a
-// closing connection, moves on to shutdown once the queue is empty.
-func (lp *eventLoop) afterFlush(c *conn, progressed bool, _ int) {
-	left := lp.queuedBytes(c)
+// closing connection, moves on to shutdown once the queue is empty. left
+// is what is still queued.
+func (lp *eventLoop) afterFlush(c *conn, progressed bool, left int) {
 	if left > 0 {
 		if progressed || c.writeTimer.list == nil {
 			lp.writeTimers.arm(c, lp.now)
@@ -181,7 +221,7 @@ func (lp *eventLoop) afterFlush(c *conn, progressed bool, _ int) {
 		}
 		lp.setInterest(c, c.readOn, true)
 		if progressed && c.phase != phaseClosing {
-			lp.updateRead(c)
+			lp.setRead(c, left)
 		}
 		return
 	}
@@ -198,6 +238,6 @@ func (lp *eventLoop) afterFlush(c *conn, progressed bool, _ int) {
 		return
 	}
 	if c.phase != phaseClosing {
-		lp.updateRead(c)
+		lp.setRead(c, 0)
 	}
 }
