@@ -495,19 +495,26 @@ func TestConnections(t *testing.T) {
 	waitUntil(t, 5*time.Second, "Connections() == 0", func() bool { return s.Connections() == 0 })
 }
 
-// TestStop: Stop from another goroutine returns Run promptly with
-// connections open (idle, mid-head, mid-body, detached); every client sees
-// its connection end; Stop is idempotent.
-func TestStop(t *testing.T) {
+// detachingServer echoes every request but those for path, which it
+// detaches and hands over on the channel, for a test to finish (or not).
+func detachingServer(path string) (*phttp.Server, <-chan *phttp.Response) {
 	detached := make(chan *phttp.Response, 1)
 	s := &phttp.Server{Handler: func(w *phttp.Response, r *phttp.Request) {
-		if r.Path == "/detach" {
+		if r.Path == path {
 			w.Detach()
 			detached <- w
 			return
 		}
 		echo(w, r)
 	}}
+	return s, detached
+}
+
+// TestStop: Stop from another goroutine returns Run promptly with
+// connections open (idle, mid-head, mid-body, detached); every client sees
+// its connection end; Stop is idempotent.
+func TestStop(t *testing.T) {
+	s, detached := detachingServer("/detach")
 	if err := s.Listen("tcp", "127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -603,15 +610,7 @@ func TestStopBeforeRun(t *testing.T) {
 // connections close at once, no new connection is served, and Shutdown
 // returns nil once all is done; Run returns too.
 func TestShutdown(t *testing.T) {
-	detached := make(chan *phttp.Response, 1)
-	s := &phttp.Server{Handler: func(w *phttp.Response, r *phttp.Request) {
-		if r.Path == "/slow" {
-			w.Detach()
-			detached <- w
-			return
-		}
-		echo(w, r)
-	}}
+	s, detached := detachingServer("/slow")
 	if err := s.Listen("tcp", "127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
