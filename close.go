@@ -6,40 +6,53 @@ package phttp
 // is still sending do not turn our last answer into a reset. An abort
 // (closeConn) drops the queue at once.
 
-// beginClose starts a graceful close of c.
+// beginClose starts a graceful close of c: no more input is handled, and
+// what it holds of partial input is released at once.
 func (lp *eventLoop) beginClose(c *conn) {
-	if c.phase == phaseClosing {
+	if c.closing() {
 		return
 	}
-	c.phase = phaseClosing
+	lp.enter(c, phaseClosing)
 	c.keepAlive = false
-	lp.releaseReqState(c)
-	c.inBuf = nil
+	lp.releaseInput(c)
 	lp.idleTimers.disarm(c)
 	lp.headerTimers.disarm(c)
 	lp.bodyTimers.disarm(c)
-	lp.setInterest(c, false, c.writeOn)
+	lp.setInterest(c, c.interest&wantWrite)
 	lp.flush(c)
+}
+
+// releaseInput drops what c holds of input (the request in progress, a
+// partial head or frame, a message under assembly) and gives its share of
+// MaxBufferedBytes back.
+func (lp *eventLoop) releaseInput(c *conn) {
+	lp.releaseReqState(c)
+	c.inBuf = nil
+	if c.ws != nil {
+		c.ws.reader.Reset()
+	}
+	lp.dropHeld(c)
 }
 
 // startLinger sends FIN and drains the client's last bytes for a while.
 func (lp *eventLoop) startLinger(c *conn) {
-	c.lingering = true
+	lp.enter(c, phaseLinger)
 	c.q.close()
 	if err := shutdownWrite(c.sock); err != nil || c.peerEOF {
 		lp.closeConn(c, CloseAbnormal)
 		return
 	}
 	lp.lingerTimers.arm(c, lp.now)
-	lp.setInterest(c, true, false)
+	lp.setInterest(c, wantRead)
 }
 
 // closeConn closes c now: the one place a connection's socket is closed.
 // code is what the handler's WebSocketClose reports if it has not seen one.
 func (lp *eventLoop) closeConn(c *conn, code CloseCode) {
-	if lp.slots[c.slot] != c {
+	if c.closed() {
 		return
 	}
+	c.phase = phaseClosed // always legal: no need to ask the table
 	c.q.close()
 	disarmAll(c)
 	lp.poll.remove(c.sock)
@@ -49,15 +62,13 @@ func (lp *eventLoop) closeConn(c *conn, code CloseCode) {
 	lp.releaseQueue(c)
 	if c.rejected {
 		lp.rejecting--
+		lp.dropHeld(c)
 		return
 	}
 	lp.srv.conns.remove(c.id)
 	lp.srv.connCount.Add(-1)
-	if c.ws != nil && !c.wsReported {
-		lp.reportWSClose(c, code, "")
-	}
-	lp.releaseReqState(c)
-	c.inBuf = nil
+	lp.reportWSClose(c, code, "")
+	lp.releaseInput(c)
 	if lp.shuttingDown && lp.srv.connCount.Load() == 0 {
 		lp.drainedOnce.Do(func() { close(lp.drained) })
 	}
@@ -85,7 +96,7 @@ func (lp *eventLoop) onReadTimeout(c *conn) {
 }
 
 func (lp *eventLoop) onIdleTimeout(c *conn) {
-	if c.phase == phaseHead && c.rs == nil && len(c.inBuf) == 0 {
+	if c.idle() {
 		lp.beginClose(c)
 		return
 	}
@@ -138,7 +149,7 @@ func (lp *eventLoop) onWriteTimeout(c *conn) {
 	}
 	lp.srv.logger().Debug("phttp: write timeout; closing a stalled client", "remote", c.remote.String(), "conn", uint64(c.id), "queued", lp.queuedBytes(c))
 	code := CloseAbnormal
-	if c.ws != nil && !c.ws.closeSent && lp.tryWriteClose(c, ClosePolicyViolation, "write timeout") {
+	if c.ws != nil && lp.tryWriteClose(c, ClosePolicyViolation, "write timeout") {
 		code = ClosePolicyViolation
 	}
 	lp.closeConn(c, code)

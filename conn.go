@@ -8,43 +8,30 @@ import (
 	pws "github.com/phttp-go/phttp/ws"
 )
 
-// connPhase is what a connection's input means right now.
-type connPhase uint8
-
-const (
-	phaseHead    connPhase = iota // reading a request head (or waiting for one)
-	phaseBody                     // reading a body the handler will get
-	phaseDiscard                  // reading and dropping a body the handler answered early
-	phaseAnswer                   // a detached answer is in progress: input waits
-	phaseWS                       // WebSocket frames
-	phaseClosing                  // flushing the queue, then shutdown and linger
-)
-
 // conn is one client connection. Everything but q (and id, which never
 // changes) belongs to the loop goroutine. An idle keep-alive connection
-// holds no buffers: rs and inBuf are nil until bytes arrive.
+// holds no buffers: rs and inBuf are nil until bytes arrive. Its phase
+// (phase.go) says what it is doing.
 type conn struct {
 	id     ConnID
 	sock   sysSocket
 	slot   uint32
-	gen    uint32
+	gen    uint32 // the low bits of id, so a stale poller event cannot reach a new conn in the same slot
 	remote net.Addr
 
-	phase      connPhase
-	readOn     bool // the poller is asked for readability
-	writeOn    bool // the poller is asked for writability
-	peerEOF    bool // the client shut down its side
-	keepAlive  bool // the connection outlives the current request
-	lingering  bool // SHUT_WR was sent; reading only to drain
-	rejected   bool // over MaxConnections: only a 503 goes out
-	scheduled  bool // on the loop's resume list
-	wsReported bool // the handler has seen WebSocketClose
-	blockedQ   bool // input waits until the client reads its answers
-	served     int  // requests answered in this loop turn
+	phase     connPhase
+	interest  interest // what the poller is asked to report
+	peerEOF   bool     // the client shut down its side
+	keepAlive bool     // the connection outlives the current request
+	rejected  bool     // over MaxConnections: only a 503 goes out
+	scheduled bool     // on the loop's resume list
+	blockedQ  bool     // input waits until the client reads its answers
+	served    int      // requests answered in this loop turn
+	held      int      // partial input counted in the server's MaxBufferedBytes
 
 	inBuf []byte    // bytes read but not yet consumed (a partial head or frame)
 	rs    *reqState // the request in progress, nil between requests
-	ws    *wsState  // set once the connection is upgraded
+	ws    *wsConn   // set once the connection is upgraded
 
 	readTimer  timerNode // header, idle, body or linger
 	writeTimer timerNode // write progress
@@ -52,6 +39,26 @@ type conn struct {
 	writeHalf  bool      // writeTimer is in the second half of WriteTimeout
 
 	q sendQueue
+}
+
+// Tokens name a poller registration. A listener's has listenerToken set
+// and its index below; a connection's has its generation (31 bits) above
+// its slot (32 bits), with the top bit clear, so no connection token can
+// ever read as a listener's however many connections the server has had.
+const (
+	listenerToken = 1 << 63
+	genMask       = 1<<31 - 1
+)
+
+func (c *conn) token() uint64 { return uint64(c.gen)<<32 | uint64(c.slot) }
+
+// answerEnd records how a request's answer ended: the one record of it.
+// The loop sets it for answers it sends; a detached answer's end reaches
+// it through the queue (sendQueue.end) and serveQueued.
+type answerEnd struct {
+	done    bool // the answer is queued whole
+	close   bool // the connection closes after it (may be decided before done)
+	upgrade bool // it was a 101: the connection changes protocol
 }
 
 // reqState is a request in progress: parser state, the Request and
@@ -69,21 +76,22 @@ type reqState struct {
 	bodyMax int64  // what may still be read (MaxBodyBytes budget)
 	left    int64  // Content-Length bytes still to come; -1 with chunked
 
-	bodyDone   bool // the whole body has been read (or discarded)
-	answered   bool // the handler answered or detached: no more calls
-	answerDone bool // the answer is fully queued
-	closeAfter bool // close the connection after this request
-	expect100  bool // a 100 Continue is owed once the handler lets the body come
-	upgrade    bool // the answer was a 101: the connection becomes a WebSocket
+	bodyDone  bool      // the whole body has been read (or discarded)
+	handled   bool      // the handler answered or detached: it is not called again
+	expect100 bool      // a 100 Continue is owed once the handler lets the body come
+	end       answerEnd // how the answer ended, once it has
 }
 
-// wsState is an upgraded connection's reader and the upgrade request's
-// strings, which every WebSocket event for it carries.
-type wsState struct {
-	reader                     pws.Reader
-	method, uri, path, rawPath string
-	rawQuery, fragment, host   string
-	closeSent                  bool // our close frame is queued
+// wsConn is an upgraded connection's own state: its frame reader, and the
+// Request and Response that every WebSocket event for it is handed in.
+// They belong to this connection alone, so a Response kept by the handler
+// and used later from another goroutine can only ever reach this
+// connection.
+type wsConn struct {
+	reader   pws.Reader
+	req      Request
+	resp     Response
+	reported bool // the handler has seen its WebSocketClose
 }
 
 // connTable finds a connection by ID for senders on other goroutines.

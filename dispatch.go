@@ -1,11 +1,8 @@
 package phttp
 
 import (
-	"bytes"
 	"fmt"
-	"net/url"
 	"runtime/debug"
-	"strings"
 )
 
 // startRequest turns a parsed head into the Request, checks what the loop
@@ -42,7 +39,7 @@ func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
 	c.keepAlive = !h.Close && (h.Minor >= 1 || h.KeepAlive) && c.keepAlive
 	rs.resp.reset(lp, c, rs)
 
-	if status, reason := lp.splitTarget(r); status != 0 {
+	if status, reason := splitTarget(r); status != 0 {
 		lp.refuse(c, &requestError{status, reason})
 		return
 	}
@@ -51,7 +48,7 @@ func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
 		return
 	}
 	hasBody := h.ContentLength > 0 || h.Chunked
-	if !lp.srv.StreamBodies && h.ContentLength > lp.lim.maxBody {
+	if h.ContentLength > lp.lim.maxBody {
 		lp.refuse(c, errBodyTooLarge)
 		return
 	}
@@ -73,99 +70,28 @@ func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
 		lp.afterAnswer(c, rs)
 		return
 	}
-	c.phase = phaseBody
+	lp.enter(c, phaseBody)
 	lp.bodyTimers.arm(c, lp.now)
 	if lp.srv.StreamBodies {
 		lp.dispatch(c, rs)
-		if lp.slots[c.slot] != c || c.rs != rs {
+		if c.closed() || c.rs != rs {
 			return
 		}
-		if rs.answered {
+		if rs.handled {
 			lp.afterAnswer(c, rs)
 			return
 		}
 	}
-	if rs.expect100 {
+	lp.sendContinue(c, rs)
+}
+
+// sendContinue answers Expect: 100-continue once the handler lets the
+// body come (it did not answer at the head).
+func (lp *eventLoop) sendContinue(c *conn, rs *reqState) {
+	if rs.expect100 && !rs.bodyDone {
 		lp.queueLoop(c, continue100)
-		rs.expect100 = false
 	}
-}
-
-var continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
-
-// requestError is a refusal the loop decides after parsing.
-type requestError struct {
-	status int
-	reason string
-}
-
-func (e *requestError) Error() string { return fmt.Sprintf("%d %s", e.status, e.reason) }
-
-// errBodyTooLarge refuses a buffered body over MaxBodyBytes, whether its
-// Content-Length, a chunk-size line or the bytes themselves say so.
-var errBodyTooLarge = &requestError{413, "request body over MaxBodyBytes"}
-
-// splitTarget fills Path, RawPath, RawQuery, Fragment (and Host for the
-// absolute form) from URI; it returns a status when the target's form does
-// not fit the method (RFC 9112 §3.2).
-func (lp *eventLoop) splitTarget(r *Request) (int, string) {
-	target := r.URI
-	switch {
-	case target == "*":
-		if r.Method != "OPTIONS" {
-			return 400, "asterisk-form target needs OPTIONS"
-		}
-		r.Path, r.RawPath, r.RawQuery, r.Fragment = "*", "*", "", ""
-		return 0, ""
-	case r.Method == "CONNECT":
-		if strings.ContainsAny(target, "/?#") || target == "" {
-			return 400, "CONNECT needs an authority-form target"
-		}
-		r.Host = target
-		r.Path, r.RawPath, r.RawQuery, r.Fragment = "", "", "", ""
-		return 0, ""
-	case target[0] == '/':
-	default:
-		scheme, rest, ok := strings.Cut(target, "://")
-		if !ok || !(equalFold(scheme, "http") || equalFold(scheme, "https")) {
-			return 400, "malformed request-target"
-		}
-		authority := rest
-		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-			authority, target = rest[:i], rest[i:]
-		} else {
-			target = "/"
-		}
-		if authority == "" || strings.Contains(authority, "@") {
-			return 400, "malformed absolute-form authority"
-		}
-		r.Host = authority // RFC 9112 §3.2.2: the target's authority wins over Host
-		if target[0] != '/' {
-			target = "/" + target
-		}
-	}
-	if i := strings.IndexByte(target, '#'); i >= 0 {
-		r.Fragment = target[i+1:]
-		target = target[:i]
-	} else {
-		r.Fragment = ""
-	}
-	if i := strings.IndexByte(target, '?'); i >= 0 {
-		r.RawQuery = target[i+1:]
-		target = target[:i]
-	} else {
-		r.RawQuery = ""
-	}
-	r.RawPath = target
-	r.Path = target
-	if strings.IndexByte(target, '%') >= 0 {
-		p, err := url.PathUnescape(target)
-		if err != nil {
-			return 400, "malformed percent-encoding in path"
-		}
-		r.Path = p
-	}
-	return 0, ""
+	rs.expect100 = false
 }
 
 // dispatch calls the handler for rs's request and sends the answer unless
@@ -174,42 +100,28 @@ func (lp *eventLoop) splitTarget(r *Request) (int, string) {
 func (lp *eventLoop) dispatch(c *conn, rs *reqState) {
 	w := &rs.resp
 	lp.callHandler(w, &rs.req)
-	if lp.slots[c.slot] != c || c.rs != rs {
+	if c.closed() || c.rs != rs {
 		return
 	}
 	if w.detached {
-		rs.answered = true
-		if len(rs.req.Body) > 0 {
-			rs.req.Body = bytes.Clone(rs.req.Body) // it may live in the read buffer
-		}
-		rs.body = nil
-		if rs.expect100 && !rs.bodyDone {
-			lp.queueLoop(c, continue100)
-			rs.expect100 = false
-		}
+		rs.handled = true
+		lp.sendContinue(c, rs)
 		return
 	}
 	if lp.srv.StreamBodies && !rs.req.BodyDone && !w.answered() {
 		return // "a call before BodyDone that writes nothing sends nothing"
 	}
-	rs.answered = true
-	if !rs.bodyDone && !rs.closeAfter {
-		// Answered before the body ended: the rest is read and dropped,
-		// unless it is known to be more than MaxBodyBytes.
-		if rs.left > lp.lim.maxBody {
-			rs.closeAfter = true
-		}
-	}
+	rs.handled = true
 	lp.writeAnswer(c, rs)
 }
 
 // callHandler runs the handler with panics recovered: a panic answers 500
-// (or, for a WebSocket message, closes 1011), is logged, and the loop goes on.
+// (or, for a WebSocket message, closes 1011), is logged, and the loop goes
+// on. While it runs, w knows it is in its handler call (Response.inCall):
+// its sends are the loop's own and never wait.
 func (lp *eventLoop) callHandler(w *Response, r *Request) {
-	lp.inCallback.Store(true)
-	lp.current.Store(w)
-	defer lp.current.Store(nil)
-	defer lp.inCallback.Store(false)
+	w.inCall.Store(true)
+	defer w.inCall.Store(false)
 	defer func() {
 		if p := recover(); p != nil {
 			lp.srv.logger().Error("phttp: handler panic", "panic", fmt.Sprint(p), "method", r.Method, "path", r.Path, "conn", uint64(r.ConnID), "stack", string(debug.Stack()))
@@ -217,9 +129,7 @@ func (lp *eventLoop) callHandler(w *Response, r *Request) {
 			if w.detached {
 				return // its owner may be another goroutine now: leave it be
 			}
-			w.Status, w.Body, w.upgraded = 500, append(w.Body[:0], "Internal Server Error"...), false
-			w.Header = w.Header[:0]
-			w.Header.Set("Content-Type", "text/plain; charset=utf-8")
+			w.internalError()
 		}
 	}()
 	if h := lp.srv.Handler; h != nil {
@@ -231,8 +141,6 @@ func (lp *eventLoop) callHandler(w *Response, r *Request) {
 
 // callPosted runs a function from Post with the same panic protection.
 func (lp *eventLoop) callPosted(f func()) {
-	lp.inCallback.Store(true)
-	defer lp.inCallback.Store(false)
 	defer func() {
 		if p := recover(); p != nil {
 			lp.srv.logger().Error("phttp: posted function panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -244,11 +152,107 @@ func (lp *eventLoop) callPosted(f func()) {
 // writeAnswer queues the handler's answer for a synchronous response.
 func (lp *eventLoop) writeAnswer(c *conn, rs *reqState) {
 	w := &rs.resp
-	if !c.keepAlive || rs.closeAfter || lp.shuttingDown {
+	w.checkStatus()
+	if !c.keepAlive || rs.end.close || lp.shuttingDown {
 		w.closeConn = true
 	}
 	lp.queueAnswer(c, w) // may set closeConn (the handler's own Connection: close)
-	rs.closeAfter = rs.closeAfter || w.closeConn
-	rs.upgrade = w.upgraded
-	rs.answerDone = true
+	lp.answerEnded(rs, answerEnd{done: true, close: w.closeConn, upgrade: w.upgraded})
+}
+
+// answerEnded records the end of rs's answer: the one place rs.end is set.
+func (lp *eventLoop) answerEnded(rs *reqState, e answerEnd) {
+	rs.end.done = true
+	rs.end.close = rs.end.close || e.close
+	rs.end.upgrade = e.upgrade
+}
+
+// afterAnswer moves a request on once its answer and body are both done.
+func (lp *eventLoop) afterAnswer(c *conn, rs *reqState) {
+	if c.closing() || c.rs != rs {
+		return
+	}
+	switch {
+	case !rs.bodyDone && rs.handled && rs.end.close && rs.end.done:
+		lp.beginClose(c) // the rest of the body is not worth reading
+	case !rs.bodyDone && rs.handled:
+		lp.enter(c, phaseDiscard)
+	case !rs.bodyDone:
+		lp.enter(c, phaseBody)
+	case !rs.end.done:
+		if lp.enter(c, phaseAnswer) {
+			lp.updateRead(c)
+		}
+	default:
+		lp.finishRequest(c, rs)
+	}
+}
+
+// finishRequest ends a request whose answer is queued and whose body was
+// read: the connection closes, upgrades, or waits for the next request.
+func (lp *eventLoop) finishRequest(c *conn, rs *reqState) {
+	c.served++
+	if rs.end.close || !c.keepAlive || lp.shuttingDown {
+		lp.beginClose(c)
+		return
+	}
+	if rs.end.upgrade {
+		lp.upgrade(c, rs)
+		return
+	}
+	c.rs = nil
+	lp.putReqState(rs)
+	if !lp.enter(c, phaseHead) {
+		return
+	}
+	if c.peerEOF && len(c.inBuf) == 0 {
+		lp.beginClose(c)
+		return
+	}
+	lp.idleTimers.arm(c, lp.now)
+	lp.updateRead(c)
+}
+
+func (lp *eventLoop) getReqState() *reqState {
+	var rs *reqState
+	if k := len(lp.rsPool); k > 0 {
+		rs = lp.rsPool[k-1]
+		lp.rsPool[k-1] = nil
+		lp.rsPool = lp.rsPool[:k-1]
+	} else {
+		rs = new(reqState)
+	}
+	rs.parser.MaxHeaderBytes = lp.lim.maxHeader
+	rs.parser.Reset(&rs.head)
+	rs.chunks.MaxTrailerBytes = lp.lim.maxHeader
+	rs.chunks.Reset()
+	return rs
+}
+
+// putReqState returns rs to the pool unless a detached answer still owns it.
+// It resets only what startRequest does not set afresh: clearing the whole
+// state (with the garbage collector's barriers on its pointers) cost more
+// than parsing the next request.
+func (lp *eventLoop) putReqState(rs *reqState) {
+	if rs.resp.detached || len(lp.rsPool) >= maxPool {
+		return
+	}
+	rs.body = rs.body[:0]
+	if cap(rs.body) > 64<<10 {
+		rs.body = nil
+	}
+	if cap(rs.resp.Body) > 64<<10 {
+		rs.resp.Body = nil
+	}
+	rs.req.Body = nil
+	rs.bodyDone, rs.handled, rs.expect100, rs.end = false, false, false, answerEnd{}
+	lp.rsPool = append(lp.rsPool, rs)
+}
+
+// releaseReqState drops the request in progress of a closing connection.
+func (lp *eventLoop) releaseReqState(c *conn) {
+	if c.rs != nil {
+		lp.putReqState(c.rs)
+		c.rs = nil
+	}
 }

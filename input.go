@@ -2,16 +2,118 @@ package phttp
 
 import (
 	"errors"
-
-	"github.com/phttp-go/phttp/http11"
+	"io"
 )
+
+// The read path: bytes come off a socket into the shared read buffer (or
+// the connection's own, when a partial head or frame is pending), and
+// consume feeds them to whatever the connection's phase says they are.
+
+// onReadable reads once from c and feeds what came to its phase.
+func (lp *eventLoop) onReadable(c *conn) {
+	var buf []byte
+	own := len(c.inBuf) > 0
+	if own {
+		if cap(c.inBuf)-len(c.inBuf) < 4096 {
+			grown := make([]byte, len(c.inBuf), max(2*cap(c.inBuf), len(c.inBuf)+readBufSize/4))
+			copy(grown, c.inBuf)
+			c.inBuf = grown
+		}
+		buf = c.inBuf[len(c.inBuf):cap(c.inBuf)]
+	} else {
+		buf = lp.readBuf
+	}
+	n, err := readSocket(c.sock, buf)
+	if err != nil {
+		if errors.Is(err, errWouldBlock) {
+			return
+		}
+		lp.onReadEnd(c, err)
+		return
+	}
+	if c.closing() || c.rejected {
+		return // draining so that close sends FIN, not RST
+	}
+	c.served = 0
+	if own {
+		lp.consumeOwn(c, c.inBuf[:len(c.inBuf)+n])
+	} else {
+		lp.consumeShared(c, lp.readBuf[:n])
+	}
+	lp.account(c)
+	lp.flushIfQueued(c)
+}
+
+// flushIfQueued writes what this turn's answers queued on c: one writev for
+// a whole pipelined batch.
+func (lp *eventLoop) flushIfQueued(c *conn) {
+	if !c.closing() && lp.queuedBytes(c) > 0 {
+		lp.flush(c)
+	}
+}
+
+// onReadEnd handles EOF or a read error.
+func (lp *eventLoop) onReadEnd(c *conn, err error) {
+	if err != io.EOF || c.rejected || c.phase == phaseWS || c.closing() {
+		lp.closeConn(c, CloseAbnormal)
+		return
+	}
+	// The client half-closed: answer what it sent, then close.
+	c.peerEOF = true
+	c.keepAlive = false
+	lp.setInterest(c, c.interest&wantWrite)
+	switch c.phase {
+	case phaseHead:
+		if c.rs != nil || len(c.inBuf) == 0 {
+			lp.beginClose(c) // a head cut short, or nothing more will come
+		}
+		// Otherwise whole requests wait in inBuf (the turn's budget ran
+		// out): they are answered, and finishRequest closes after the last.
+	case phaseBody, phaseDiscard:
+		lp.closeConn(c, CloseAbnormal) // a body cut short
+	}
+}
+
+// onClientGone is the hang-up watch of a detached answer firing: the
+// client sent FIN, or reset, while its answer was being made. It is taken
+// as gone, as net/http takes an EOF during a handler: the connection
+// closes now, so the answer's Flush and Send return ErrClosed and it no
+// longer counts in Connections or holds up Shutdown.
+func (lp *eventLoop) onClientGone(c *conn) {
+	lp.srv.logger().Debug("phttp: client went away during a detached answer", "remote", c.remote.String(), "conn", uint64(c.id))
+	lp.closeConn(c, CloseAbnormal)
+}
+
+// consumeShared feeds bytes read into the shared buffer; what is left (a
+// partial head or frame) is copied into the connection's own buffer.
+func (lp *eventLoop) consumeShared(c *conn, data []byte) {
+	used := lp.consume(c, data)
+	if used < len(data) && !c.closing() {
+		rest := data[used:]
+		c.inBuf = append(make([]byte, 0, max(len(rest)+4096, 8192)), rest...)
+	}
+}
+
+// consumeOwn feeds the connection's own buffer and keeps the rest at its front.
+func (lp *eventLoop) consumeOwn(c *conn, data []byte) {
+	used := lp.consume(c, data)
+	if c.closing() {
+		return
+	}
+	n := copy(data, data[used:])
+	if n == 0 {
+		c.inBuf = nil
+		return
+	}
+	c.inBuf = data[:n]
+}
 
 // consume feeds data to c's current phase and returns how many bytes it
 // used; the caller keeps the rest (a partial head, chunk line or frame
 // header, or requests beyond this turn's budget) for later.
 func (lp *eventLoop) consume(c *conn, data []byte) int {
 	off := 0
-	for lp.slots[c.slot] == c {
+	for !c.closed() {
 		switch c.phase {
 		case phaseHead, phaseWS:
 			if off == len(data) {
@@ -55,6 +157,74 @@ func (lp *eventLoop) consume(c *conn, data []byte) int {
 	return len(data)
 }
 
+// schedule puts c on the resume list to go on next turn.
+func (lp *eventLoop) schedule(c *conn) {
+	if !c.scheduled {
+		c.scheduled = true
+		lp.resume = append(lp.resume, c)
+	}
+}
+
+// serveResume goes on with connections that stopped for fairness or were
+// unblocked: their buffered input is consumed before anything new is read.
+func (lp *eventLoop) serveResume() {
+	if len(lp.resume) == 0 {
+		return
+	}
+	list := lp.resume
+	lp.resume = lp.spare[:0]
+	for _, c := range list {
+		c.scheduled = false
+		c.served = 0
+		if c.closed() {
+			continue
+		}
+		if len(c.inBuf) > 0 && c.phase != phaseAnswer && !c.closing() {
+			lp.consumeOwn(c, c.inBuf)
+			lp.account(c)
+		}
+		if !c.closed() {
+			lp.updateRead(c)
+			lp.flushIfQueued(c)
+		}
+	}
+	clear(list)
+	lp.spare = list[:0]
+}
+
+// updateRead asks for readability only when the connection can take input:
+// not while an answer is pending or the queue holds a full SendQueueBytes,
+// not while it is over its pipelining budget for this turn.
+func (lp *eventLoop) updateRead(c *conn) { lp.setRead(c, lp.queuedBytes(c)) }
+
+// setRead is updateRead for a caller that knows the queued bytes.
+func (lp *eventLoop) setRead(c *conn, queued int) {
+	want := c.interest & wantWrite
+	switch {
+	case c.closed(), c.phase == phaseClosing:
+		if c.closed() {
+			return
+		}
+	case c.phase == phaseLinger:
+		want |= wantRead
+	case c.phase == phaseAnswer:
+		if !c.peerEOF {
+			want |= wantHangup // notice a client that leaves its answer
+		}
+	case c.peerEOF, c.scheduled, queued >= lp.lim.queueBytes:
+	default:
+		want |= wantRead
+	}
+	lp.setInterest(c, want)
+}
+
+func (lp *eventLoop) queuedBytes(c *conn) int {
+	c.q.mu.Lock()
+	n := c.q.queued
+	c.q.mu.Unlock()
+	return n
+}
+
 // readHead parses a request head from data; it returns the bytes used
 // (the head, or everything when the request was refused), or 0 for "need
 // more".
@@ -86,29 +256,16 @@ func (lp *eventLoop) readHead(c *conn, data []byte) int {
 	return n
 }
 
-// refuse answers bad input with its status and Connection: close, logs it
-// once at debug level, and closes the connection gracefully.
-func (lp *eventLoop) refuse(c *conn, err error) {
-	status, reason := 400, err.Error()
-	var perr *http11.Error
-	var rerr *requestError
-	switch {
-	case errors.As(err, &perr):
-		status, reason = perr.Status, perr.Reason
-	case errors.As(err, &rerr):
-		status, reason = rerr.status, rerr.reason
-	}
-	lp.srv.logger().Debug("phttp: refused request", "status", status, "reason", reason, "remote", c.remote.String(), "conn", uint64(c.id))
-	lp.queueStatus(c, status, reason, nil)
-	lp.beginClose(c)
-}
-
 // readBody takes body bytes from data for the request in progress.
+// MaxBodyBytes bounds every body, buffered, streamed or discarded: a
+// chunk-size line that promises more than may still come is refused
+// before its data is read.
 func (lp *eventLoop) readBody(c *conn, data []byte) int {
 	rs := c.rs
 	var used int
 	var piece []byte
 	var done bool
+	var promised int64
 	if rs.left >= 0 {
 		used = int(min(rs.left, int64(len(data))))
 		piece = data[:used]
@@ -118,7 +275,7 @@ func (lp *eventLoop) readBody(c *conn, data []byte) int {
 		var err error
 		used, piece, done, err = rs.chunks.Decode(data)
 		if err != nil {
-			if rs.answered {
+			if rs.handled {
 				lp.closeConn(c, CloseAbnormal)
 			} else {
 				lp.refuse(c, err)
@@ -128,34 +285,25 @@ func (lp *eventLoop) readBody(c *conn, data []byte) int {
 		if used == 0 && !done {
 			return 0
 		}
-		// A chunk-size line that promises more than the body may hold is
-		// refused now, before its data is read.
-		promised := int64(min(rs.chunks.Pending(), uint64(lp.lim.maxBody)+1))
-		switch {
-		case c.phase == phaseDiscard && rs.bodyMax-int64(len(piece))-promised < 0:
-			lp.closeConn(c, CloseAbnormal)
-			return len(data)
-		case c.phase == phaseBody && !lp.srv.StreamBodies && int64(len(rs.body)+len(piece))+promised > lp.lim.maxBody:
-			lp.refuse(c, errBodyTooLarge)
-			return len(data)
-		}
+		promised = int64(min(rs.chunks.Pending(), uint64(lp.lim.maxBody)+1))
 	}
-	lp.bodyTimers.arm(c, lp.now) // progress: the stall timer starts again
-	if c.phase == phaseDiscard {
-		rs.bodyMax -= int64(len(piece))
-		if rs.bodyMax < 0 {
-			lp.closeConn(c, CloseAbnormal) // more than MaxBodyBytes to throw away
-			return len(data)
-		}
-	} else if lp.srv.StreamBodies {
-		lp.streamPiece(c, rs, piece, done)
-	} else if !lp.gatherPiece(c, rs, piece, done) {
+	rs.bodyMax -= int64(len(piece))
+	if rs.bodyMax < 0 || rs.bodyMax-promised < 0 {
+		lp.bodyTooLarge(c, rs)
 		return len(data)
 	}
-	if done && lp.slots[c.slot] == c && c.rs == rs {
+	lp.bodyTimers.arm(c, lp.now) // progress: the stall timer starts again
+	switch {
+	case c.phase == phaseDiscard:
+	case lp.srv.StreamBodies:
+		lp.streamPiece(c, rs, piece, done)
+	default:
+		lp.gatherPiece(rs, piece, done)
+	}
+	if done && !c.closed() && c.rs == rs {
 		lp.bodyTimers.disarm(c)
 		rs.bodyDone = true
-		if !lp.srv.StreamBodies && !rs.answered {
+		if !lp.srv.StreamBodies && !rs.handled {
 			lp.dispatch(c, rs)
 		}
 		lp.afterAnswer(c, rs)
@@ -163,118 +311,36 @@ func (lp *eventLoop) readBody(c *conn, data []byte) int {
 	return used
 }
 
-// gatherPiece adds a piece to a buffered body; it refuses a body over
-// MaxBodyBytes with 413.
-func (lp *eventLoop) gatherPiece(c *conn, rs *reqState, piece []byte, done bool) bool {
-	if int64(len(rs.body)+len(piece)) > lp.lim.maxBody {
+// bodyTooLarge ends a body past MaxBodyBytes: 413 while nothing was
+// answered, else (the answer has started, or the rest was being
+// discarded) the connection closes.
+func (lp *eventLoop) bodyTooLarge(c *conn, rs *reqState) {
+	if c.phase == phaseBody && !rs.handled {
 		lp.refuse(c, errBodyTooLarge)
-		return false
+		return
 	}
+	lp.closeConn(c, CloseAbnormal)
+}
+
+// gatherPiece adds a piece to a buffered body.
+func (lp *eventLoop) gatherPiece(rs *reqState, piece []byte, done bool) {
 	if done && len(rs.body) == 0 {
 		rs.req.Body = piece // the whole body came in one read: no copy
-		return true
+		return
 	}
 	rs.body = append(rs.body, piece...)
 	rs.req.Body = rs.body
-	return true
 }
 
 // streamPiece hands one piece of the body to the handler.
 func (lp *eventLoop) streamPiece(c *conn, rs *reqState, piece []byte, done bool) {
-	if rs.answered || (len(piece) == 0 && !done) {
+	if rs.handled || (len(piece) == 0 && !done) {
 		return
 	}
 	rs.req.Body = piece
 	rs.req.BodyDone = done
 	lp.dispatch(c, rs)
-	if rs.answered && !done {
-		c.phase = phaseDiscard
-	}
-}
-
-// afterAnswer moves a request on once its answer and body are both done.
-func (lp *eventLoop) afterAnswer(c *conn, rs *reqState) {
-	if lp.slots[c.slot] != c || c.rs != rs || c.phase == phaseClosing {
-		return
-	}
-	switch {
-	case !rs.bodyDone && rs.answered && rs.closeAfter && rs.answerDone:
-		lp.beginClose(c) // the rest of the body is not worth reading
-	case !rs.bodyDone && rs.answered:
-		c.phase = phaseDiscard
-	case !rs.bodyDone:
-		c.phase = phaseBody
-	case !rs.answerDone:
-		c.phase = phaseAnswer
-		lp.updateRead(c)
-	default:
-		lp.finishRequest(c, rs)
-	}
-}
-
-// finishRequest ends a request whose answer is queued and whose body was
-// read: the connection closes, upgrades, or waits for the next request.
-func (lp *eventLoop) finishRequest(c *conn, rs *reqState) {
-	c.served++
-	if rs.closeAfter || !c.keepAlive || lp.shuttingDown {
-		lp.beginClose(c)
-		return
-	}
-	if rs.upgrade {
-		lp.upgrade(c, rs)
-		return
-	}
-	c.rs = nil
-	lp.putReqState(rs)
-	c.phase = phaseHead
-	if c.peerEOF && len(c.inBuf) == 0 {
-		lp.beginClose(c)
-		return
-	}
-	lp.idleTimers.arm(c, lp.now)
-	lp.updateRead(c)
-}
-
-func (lp *eventLoop) getReqState() *reqState {
-	var rs *reqState
-	if k := len(lp.rsPool); k > 0 {
-		rs = lp.rsPool[k-1]
-		lp.rsPool[k-1] = nil
-		lp.rsPool = lp.rsPool[:k-1]
-	} else {
-		rs = new(reqState)
-	}
-	rs.parser.MaxHeaderBytes = lp.lim.maxHeader
-	rs.parser.Reset(&rs.head)
-	rs.chunks.MaxTrailerBytes = lp.lim.maxHeader
-	rs.chunks.Reset()
-	return rs
-}
-
-// putReqState returns rs to the pool unless a detached answer still owns it.
-// It resets only what startRequest does not set afresh: clearing the whole
-// state (with the garbage collector's barriers on its pointers) cost more
-// than parsing the next request.
-func (lp *eventLoop) putReqState(rs *reqState) {
-	if rs.resp.detached || len(lp.rsPool) >= maxPool {
-		return
-	}
-	rs.body = rs.body[:0]
-	if cap(rs.body) > 64<<10 {
-		rs.body = nil
-	}
-	if cap(rs.resp.Body) > 64<<10 {
-		rs.resp.Body = nil
-	}
-	rs.req.Body = nil
-	rs.bodyDone, rs.answered, rs.answerDone, rs.closeAfter, rs.expect100, rs.upgrade = false, false, false, false, false, false
-	lp.rsPool = append(lp.rsPool, rs)
-}
-
-// releaseReqState drops the request in progress of a closing connection.
-func (lp *eventLoop) releaseReqState(c *conn) {
-	if c.rs != nil {
-		lp.putReqState(c.rs)
-		c.rs = nil
+	if rs.handled && !done && !c.closed() {
+		lp.enter(c, phaseDiscard)
 	}
 }

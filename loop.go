@@ -1,8 +1,6 @@
 package phttp
 
 import (
-	"errors"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -10,12 +8,11 @@ import (
 )
 
 const (
-	readBufSize     = 64 << 10 // one read; also the most a pipelined batch is answered from
-	lingerTimeout   = 2 * time.Second
-	acceptBackoff   = 100 * time.Millisecond
-	maxAcceptBatch  = 128 // accepts per listener per turn, so accepting cannot starve serving
-	maxRejecting    = 64  // connections over MaxConnections still being sent their 503
-	listenerTokenOf = 1 << 63
+	readBufSize    = 64 << 10 // one read; also the most a pipelined batch is answered from
+	lingerTimeout  = 2 * time.Second
+	acceptBackoff  = 100 * time.Millisecond
+	maxAcceptBatch = 128 // accepts per listener per turn, so accepting cannot starve serving
+	maxRejecting   = 64  // connections over MaxConnections still being sent their 503
 )
 
 // listener is one listening socket; ln stays open (a unix socket's path
@@ -43,17 +40,16 @@ type eventLoop struct {
 	events  []pollEvent
 	readBuf []byte
 	iov     [][]byte
+	outMu   sync.Mutex // guards outPool (see getOut)
 	outPool [][]byte
 	rsPool  []*reqState
 	resume  []*conn // connections with buffered input or work to go on with
 	spare   []*conn
 
-	start  time.Time
-	now    time.Duration // loop clock: time since start
-	wall   time.Time
-	date   dateCache
-	wsReq  Request  // reused for WebSocket events
-	wsResp Response // reused for WebSocket events
+	start time.Time
+	now   time.Duration // loop clock: time since start
+	wall  time.Time
+	date  dateCache
 
 	headerTimers, idleTimers, bodyTimers, writeTimers, lingerTimers timerList
 	acceptResume                                                    time.Duration // when paused listeners resume, or 0
@@ -71,20 +67,15 @@ type eventLoop struct {
 	postsClosed bool
 	spareFns    []func()
 
-	// inCallback is true while the loop runs user code (the handler or a
-	// posted function); goroutine is the loop's goroutine ID. Together
-	// they tell a send made from user code on the loop, which must not
-	// wait, from one made on another goroutine. Shared (read by senders).
-	inCallback atomic.Bool
-	goroutine  atomic.Uint64
-	// current is the Response of the handler call in progress: its
-	// WebSocket replies are the loop's own and skip the goroutine check.
-	current atomic.Pointer[Response]
+	// ran is set by the first step: from then on only the goroutine that
+	// drives the loop may tear it down. Shared (read by Stop).
+	ran atomic.Bool
 
 	scratch   []byte    // the loop's buffer for building refusals
 	heads     headArena // where request heads are copied for their strings
 	localOnly bool      // every listener is loopback or unix: AllowedHosts defaults apply
 	listened  bool
+	buffered  int // partial input held by all connections (MaxBufferedBytes)
 
 	shuttingDown bool
 	drained      chan struct{} // closed when Shutdown has no connection left
@@ -102,6 +93,7 @@ type limits struct {
 	headerTimeout time.Duration
 	idleTimeout   time.Duration
 	writeTimeout  time.Duration
+	maxBuffered   int
 }
 
 func orDefault[T int | int64 | time.Duration](v, d T) T {
@@ -133,6 +125,7 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 			headerTimeout: orDefault(s.ReadHeaderTimeout, DefaultReadHeaderTimeout),
 			idleTimeout:   orDefault(s.IdleTimeout, DefaultIdleTimeout),
 			writeTimeout:  orDefault(s.WriteTimeout, DefaultWriteTimeout),
+			maxBuffered:   int(orDefault(s.MaxBufferedBytes, DefaultMaxBufferedBytes)),
 		},
 	}
 	lp.wall = lp.start
@@ -151,7 +144,7 @@ func (lp *eventLoop) addListener(l net.Listener) error {
 		return err
 	}
 	idx := len(lp.listeners)
-	if err := lp.poll.add(sock, listenerTokenOf|uint64(idx)); err != nil {
+	if err := lp.poll.add(sock, listenerToken|uint64(idx)); err != nil {
 		closeSocket(sock)
 		return err
 	}
@@ -170,9 +163,7 @@ func (lp *eventLoop) step(timeout time.Duration) error {
 	if !lp.listened {
 		return ErrNotListening
 	}
-	if lp.goroutine.Load() == 0 {
-		lp.goroutine.Store(currentGoroutineID())
-	}
+	lp.ran.Store(true)
 	wait := lp.waitFor(timeout)
 	evs, err := lp.poll.wait(lp.events, wait)
 	lp.events = evs[:0]
@@ -239,15 +230,15 @@ func (lp *eventLoop) fireTimers() {
 		for i, l := range lp.listeners {
 			if l.paused && !lp.shuttingDown {
 				l.paused = false
-				lp.poll.modify(l.sock, listenerTokenOf|uint64(i), true, false)
+				lp.poll.modify(l.sock, listenerToken|uint64(i), wantRead)
 			}
 		}
 	}
 }
 
 func (lp *eventLoop) dispatchEvent(ev pollEvent) {
-	if ev.token&listenerTokenOf != 0 {
-		idx := int(ev.token &^ listenerTokenOf)
+	if ev.token&listenerToken != 0 {
+		idx := int(ev.token &^ listenerToken)
 		if idx < len(lp.listeners) {
 			lp.acceptAll(idx)
 		}
@@ -261,251 +252,39 @@ func (lp *eventLoop) dispatchEvent(ev pollEvent) {
 	if c == nil || c.gen != uint32(ev.token>>32) {
 		return // an event for a connection closed earlier in this turn
 	}
-	if ev.writable && c.writeOn {
+	if ev.writable && c.interest&wantWrite != 0 {
 		if !lp.flush(c) {
 			return
 		}
 	}
 	if ev.readable {
-		if c.readOn {
+		switch {
+		case c.interest&wantRead != 0:
 			lp.onReadable(c)
-		} else if ev.hangup {
+		case c.interest&wantHangup != 0:
+			lp.onClientGone(c)
+		case ev.hangup:
 			lp.closeConn(c, CloseAbnormal)
 		}
 	}
 }
 
-// acceptAll accepts what the listener has, up to a batch.
-func (lp *eventLoop) acceptAll(idx int) {
-	l := lp.listeners[idx]
-	for range maxAcceptBatch {
-		if l.paused {
-			return
-		}
-		sock, addr, err := acceptSocket(l.sock)
-		switch {
-		case err == nil:
-			lp.adopt(sock, addr)
-		case errors.Is(err, errWouldBlock):
-			return
-		case errors.Is(err, errNoDescriptors):
-			// Out of descriptors: the pending connection stays in the
-			// backlog; stop asking for a while instead of spinning.
-			lp.srv.logger().Warn("phttp: accept: out of descriptors; pausing accepts", "backoff", acceptBackoff, "listener", l.ln.Addr().String())
-			l.paused = true
-			lp.poll.modify(l.sock, listenerTokenOf|uint64(idx), false, false)
-			lp.acceptResume = lp.now + acceptBackoff
-			return
-		default:
-			lp.srv.logger().Error("phttp: accept", "err", err, "listener", l.ln.Addr().String())
-			return
-		}
-	}
-}
-
-// adopt registers an accepted socket as a connection.
-func (lp *eventLoop) adopt(sock sysSocket, addr net.Addr) {
-	reject := lp.srv.Connections() >= lp.lim.maxConns
-	if reject && lp.rejecting >= maxRejecting {
-		closeSocket(sock)
-		return
-	}
-	c := &conn{sock: sock, remote: addr, keepAlive: true}
-	c.q.limit = lp.lim.queueBytes
-	if len(lp.freeSlots) > 0 {
-		c.slot = lp.freeSlots[len(lp.freeSlots)-1]
-		lp.freeSlots = lp.freeSlots[:len(lp.freeSlots)-1]
-	} else {
-		c.slot = uint32(len(lp.slots))
-		lp.slots = append(lp.slots, nil)
-	}
-	lp.nextID++
-	c.id = lp.nextID
-	c.gen = uint32(c.id)
-	if err := lp.poll.add(sock, c.token()); err != nil {
-		lp.srv.logger().Error("phttp: poller add", "err", err)
-		closeSocket(sock)
-		lp.freeSlots = append(lp.freeSlots, c.slot)
-		return
-	}
-	lp.slots[c.slot] = c
-	c.readOn = true
-	if reject {
-		c.rejected = true
-		lp.rejecting++
-		lp.srv.logger().Debug("phttp: over MaxConnections; answering 503", "remote", addr.String(), "max", lp.lim.maxConns)
-		lp.queueLoop(c, response503)
-		lp.beginClose(c)
-		return
-	}
-	lp.srv.connCount.Add(1)
-	lp.srv.conns.put(c)
-	lp.headerTimers.arm(c, lp.now)
-}
-
-func (c *conn) token() uint64 { return uint64(c.gen)<<32 | uint64(c.slot) }
-
-var response503 = []byte("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nConnection: close\r\n\r\nToo many connections")
-
 // setInterest tells the poller what c waits for, when that changed.
-func (lp *eventLoop) setInterest(c *conn, read, write bool) {
-	if c.readOn == read && c.writeOn == write {
+func (lp *eventLoop) setInterest(c *conn, want interest) {
+	if c.interest == want {
 		return
 	}
-	c.readOn, c.writeOn = read, write
-	lp.poll.modify(c.sock, c.token(), read, write)
+	c.interest = want
+	lp.poll.modify(c.sock, c.token(), want)
 }
 
-// onReadable reads once from c and feeds what came to its phase.
-func (lp *eventLoop) onReadable(c *conn) {
-	var buf []byte
-	own := len(c.inBuf) > 0
-	if own {
-		if cap(c.inBuf)-len(c.inBuf) < 4096 {
-			grown := make([]byte, len(c.inBuf), max(2*cap(c.inBuf), len(c.inBuf)+readBufSize/4))
-			copy(grown, c.inBuf)
-			c.inBuf = grown
-		}
-		buf = c.inBuf[len(c.inBuf):cap(c.inBuf)]
-	} else {
-		buf = lp.readBuf
+// setWrite changes only whether c waits for room to write.
+func (lp *eventLoop) setWrite(c *conn, on bool) {
+	want := c.interest &^ wantWrite
+	if on {
+		want |= wantWrite
 	}
-	n, err := readSocket(c.sock, buf)
-	if err != nil {
-		if errors.Is(err, errWouldBlock) {
-			return
-		}
-		lp.onReadEnd(c, err)
-		return
-	}
-	if c.lingering || c.rejected {
-		return // draining so that close sends FIN, not RST
-	}
-	c.served = 0
-	if own {
-		lp.consumeOwn(c, c.inBuf[:len(c.inBuf)+n])
-	} else {
-		lp.consumeShared(c, lp.readBuf[:n])
-	}
-	lp.flushIfQueued(c)
-}
-
-// flushIfQueued writes what this turn's answers queued on c: one writev for
-// a whole pipelined batch.
-func (lp *eventLoop) flushIfQueued(c *conn) {
-	if lp.slots[c.slot] == c && c.phase != phaseClosing && lp.queuedBytes(c) > 0 {
-		lp.flush(c)
-	}
-}
-
-// onReadEnd handles EOF or a read error.
-func (lp *eventLoop) onReadEnd(c *conn, err error) {
-	if err != io.EOF || c.lingering || c.rejected || c.phase == phaseWS || c.phase == phaseClosing {
-		lp.closeConn(c, CloseAbnormal)
-		return
-	}
-	// The client half-closed: answer what it sent, then close.
-	c.peerEOF = true
-	c.keepAlive = false
-	lp.setInterest(c, false, c.writeOn)
-	switch {
-	case c.phase == phaseAnswer:
-		// The detached answer finishes; finishRequest then closes.
-	case c.phase == phaseHead && c.rs != nil:
-		lp.beginClose(c) // a head cut short: nothing to answer
-	case c.phase == phaseHead && len(c.inBuf) == 0:
-		lp.beginClose(c) // between requests: nothing more will come
-	case c.phase == phaseBody || c.phase == phaseDiscard:
-		lp.closeConn(c, CloseAbnormal) // a body cut short
-	}
-	// Otherwise whole requests wait in inBuf (the turn's budget ran out):
-	// they are answered, and finishRequest closes after the last.
-}
-
-// consumeShared feeds bytes read into the shared buffer; what is left (a
-// partial head or frame) is copied into the connection's own buffer.
-func (lp *eventLoop) consumeShared(c *conn, data []byte) {
-	used := lp.consume(c, data)
-	if used < len(data) && lp.slots[c.slot] == c && !c.lingering {
-		rest := data[used:]
-		c.inBuf = append(make([]byte, 0, max(len(rest)+4096, 8192)), rest...)
-	}
-}
-
-// consumeOwn feeds the connection's own buffer and keeps the rest at its front.
-func (lp *eventLoop) consumeOwn(c *conn, data []byte) {
-	used := lp.consume(c, data)
-	if lp.slots[c.slot] != c {
-		return
-	}
-	n := copy(data, data[used:])
-	if n == 0 {
-		c.inBuf = nil
-		return
-	}
-	c.inBuf = data[:n]
-}
-
-// schedule puts c on the resume list to go on next turn.
-func (lp *eventLoop) schedule(c *conn) {
-	if !c.scheduled {
-		c.scheduled = true
-		lp.resume = append(lp.resume, c)
-	}
-}
-
-// serveResume goes on with connections that stopped for fairness or were
-// unblocked: their buffered input is consumed before anything new is read.
-func (lp *eventLoop) serveResume() {
-	if len(lp.resume) == 0 {
-		return
-	}
-	list := lp.resume
-	lp.resume = lp.spare[:0]
-	for _, c := range list {
-		c.scheduled = false
-		c.served = 0
-		if lp.slots[c.slot] != c {
-			continue
-		}
-		if len(c.inBuf) > 0 && c.phase != phaseAnswer && c.phase != phaseClosing {
-			lp.consumeOwn(c, c.inBuf)
-		}
-		if lp.slots[c.slot] == c {
-			lp.updateRead(c)
-			lp.flushIfQueued(c)
-		}
-	}
-	clear(list)
-	lp.spare = list[:0]
-}
-
-// updateRead asks for readability only when the connection can take input:
-// not while an answer is pending or the queue holds a full SendQueueBytes,
-// not while it is over its pipelining budget for this turn.
-func (lp *eventLoop) updateRead(c *conn) { lp.setRead(c, lp.queuedBytes(c)) }
-
-// setRead is updateRead for a caller that knows the queued bytes.
-func (lp *eventLoop) setRead(c *conn, queued int) {
-	read := !c.peerEOF
-	switch {
-	case c.lingering:
-		read = true
-	case c.phase == phaseAnswer, c.phase == phaseClosing:
-		read = false
-	case c.scheduled:
-		read = false
-	case queued >= lp.lim.queueBytes:
-		read = false
-	}
-	lp.setInterest(c, read, c.writeOn)
-}
-
-func (lp *eventLoop) queuedBytes(c *conn) int {
-	c.q.mu.Lock()
-	n := c.q.queued
-	c.q.mu.Unlock()
-	return n
+	lp.setInterest(c, want)
 }
 
 // runPosts runs functions posted from other goroutines, in order.
@@ -533,7 +312,7 @@ func (lp *eventLoop) serveReady() {
 	lp.ready = lp.readySpare[:0]
 	lp.readyMu.Unlock()
 	for _, c := range list {
-		if lp.slots[c.slot] == c {
+		if !c.closed() {
 			lp.serveQueued(c)
 		}
 	}
@@ -549,12 +328,25 @@ func (lp *eventLoop) wakeFor(c *conn) {
 	lp.poll.wake()
 }
 
-// teardown closes everything when the server stops; on the loop goroutine.
+// hasPosts reports whether functions wait to be posted. Any goroutine.
+func (lp *eventLoop) hasPosts() bool {
+	lp.postMu.Lock()
+	defer lp.postMu.Unlock()
+	return len(lp.posts) > 0
+}
+
+// teardown closes everything when the server stops, on the goroutine that
+// drove the loop. Posts are closed first and what was posted before runs,
+// so that every Post either ran or returned ErrClosed.
 func (lp *eventLoop) teardown() {
 	lp.postMu.Lock()
 	lp.postsClosed = true
+	fns := lp.posts
 	lp.posts = nil
 	lp.postMu.Unlock()
+	for _, f := range fns {
+		lp.callPosted(f)
+	}
 	for _, c := range lp.slots {
 		if c != nil {
 			lp.closeConn(c, CloseAbnormal)

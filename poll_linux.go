@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
-	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -41,10 +40,10 @@ type epollPoller struct {
 	readyErr error
 	deadline time.Time // the read deadline set on file
 	eventfd  int
-	// wakePending folds many wake calls into one eventfd write; the loop
-	// clears it when it drains the eventfd. Shared with every goroutine.
-	wakePending atomic.Bool
-	raw         []unix.EpollEvent
+	// wakeup writes to eventfd; it is the one part shared with every
+	// goroutine.
+	wakeup wakeSignal
+	raw    []unix.EpollEvent
 }
 
 // wakeToken marks the eventfd in the epoll set; connection tokens are slot
@@ -62,6 +61,7 @@ func newPoller() (poller, error) {
 		return nil, os.NewSyscallError("eventfd", err)
 	}
 	p := &epollPoller{epfd: epfd, eventfd: efd, raw: make([]unix.EpollEvent, 256)}
+	p.wakeup.write = p.writeWake
 	if err := p.ctl(unix.EPOLL_CTL_ADD, sysSocket(efd), wakeToken, unix.EPOLLIN); err != nil {
 		p.close()
 		return nil, err
@@ -97,14 +97,18 @@ func (p *epollPoller) add(s sysSocket, token uint64) error {
 	return p.ctl(unix.EPOLL_CTL_ADD, s, token, unix.EPOLLIN|unix.EPOLLRDHUP)
 }
 
-func (p *epollPoller) modify(s sysSocket, token uint64, read, write bool) error {
-	// EPOLLRDHUP only with EPOLLIN: it stays reported while the peer's
-	// FIN is pending, and a paused connection must not wake every turn.
+func (p *epollPoller) modify(s sysSocket, token uint64, want interest) error {
+	// EPOLLRDHUP only with EPOLLIN or when a hang-up is asked for: it
+	// stays reported while the peer's FIN is pending, and a paused
+	// connection must not wake every turn.
 	var events uint32
-	if read {
+	if want&wantRead != 0 {
 		events |= unix.EPOLLIN | unix.EPOLLRDHUP
 	}
-	if write {
+	if want&wantHangup != 0 {
+		events |= unix.EPOLLRDHUP
+	}
+	if want&wantWrite != 0 {
 		events |= unix.EPOLLOUT
 	}
 	return p.ctl(unix.EPOLL_CTL_MOD, s, token, events)
@@ -188,21 +192,15 @@ func (p *epollPoller) collect(evs []pollEvent, n int) []pollEvent {
 
 func (p *epollPoller) drainWake() {
 	var buf [8]byte
-	// Read, then clear. Clearing first would lose wake-ups: a wake landing
-	// between the clear and the read sets the flag and writes, the read
-	// eats that write, and the flag stays set with nothing to read, so
-	// every later wake is skipped. A wake landing between the read and the
-	// clear is skipped instead, but its work was queued before it called
-	// wake, and the loop collects queued work after wait returns.
 	unix.Read(p.eventfd, buf[:])
-	p.wakePending.Store(false)
+	p.wakeup.drained() // after the read: see wakeSignal.drained
 }
 
-func (p *epollPoller) wake() error {
-	if p.wakePending.Swap(true) {
-		return nil
-	}
-	one := [8]byte{1}
+func (p *epollPoller) wake() error { return p.wakeup.wake() }
+
+// writeWake adds one to the eventfd counter; wakeSignal calls it.
+func (p *epollPoller) writeWake() error {
+	var one [8]byte
 	binary.NativeEndian.PutUint64(one[:], 1)
 	_, err := unix.Write(p.eventfd, one[:])
 	if err == unix.EAGAIN { // the counter is full: the loop will wake anyway
@@ -215,11 +213,13 @@ func (p *epollPoller) wake() error {
 }
 
 func (p *epollPoller) close() error {
-	unix.Close(p.eventfd)
-	if p.file != nil {
-		return p.file.Close() // closes epfd
-	}
-	return unix.Close(p.epfd)
+	return p.wakeup.close(func() error {
+		unix.Close(p.eventfd)
+		if p.file != nil {
+			return p.file.Close() // closes epfd
+		}
+		return unix.Close(p.epfd)
+	})
 }
 
 // unsafePointer lets the token be stored in epoll_event's data union.

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -40,14 +38,9 @@ type pollPoller struct {
 	set pollSet[unix.PollFd] // the sockets polled; slot 0 is the wake-up's
 
 	wakeRd, wakeWr int
-	// wakePending folds many wake calls into one pipe write; the loop
-	// clears it after it has drained the pipe (see drainWake).
-	wakePending atomic.Bool
-	// mu keeps close from closing wakeWr while a wake writes to it (the
-	// descriptor number could otherwise be reused and a byte written to a
-	// stranger).
-	mu     sync.RWMutex
-	closed bool
+	// wakeup writes to wakeWr; it is the one part shared with every
+	// goroutine.
+	wakeup wakeSignal
 }
 
 func newPoller() (poller, error) {
@@ -60,6 +53,7 @@ func newPoller() (poller, error) {
 		wakeWr: wr,
 	}
 	p.set.init(sysSocket(rd), unix.PollFd{Fd: int32(rd), Events: unix.POLLIN})
+	p.wakeup.write = p.writeWake
 	return p, nil
 }
 
@@ -93,7 +87,7 @@ func (p *pollPoller) add(s sysSocket, token uint64) error {
 	return p.set.add(s, token, unix.PollFd{Fd: int32(s), Events: unix.POLLIN})
 }
 
-func (p *pollPoller) modify(s sysSocket, token uint64, read, write bool) error {
+func (p *pollPoller) modify(s sysSocket, token uint64, want interest) error {
 	i, err := p.set.slot(s, "modify")
 	if err != nil {
 		return err
@@ -102,13 +96,19 @@ func (p *pollPoller) modify(s sysSocket, token uint64, read, write bool) error {
 	// constants fit both.
 	fd := &p.set.entries[i]
 	fd.Fd, fd.Events = int32(s), 0
-	if read {
+	if want&wantRead != 0 {
 		fd.Events |= unix.POLLIN
 	}
-	if write {
+	if want&wantWrite != 0 {
 		fd.Events |= unix.POLLOUT
 	}
-	if fd.Events == 0 {
+	// A hang-up watch asks for no data: POLLHUP and POLLERR come whatever
+	// is asked (macOS sets POLLHUP on a half-close), and Linux reports a
+	// half-close only as POLLRDHUP, when asked.
+	if want&wantHangup != 0 {
+		fd.Events |= pollPeerClosed
+	}
+	if want == 0 {
 		fd.Fd = -1
 	}
 	p.set.tokens[i] = token
@@ -149,7 +149,7 @@ func (p *pollPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, 
 		// that -tags phttp_poll tests what macOS runs.
 		evs = append(evs, pollEvent{
 			token:    p.set.tokens[i],
-			readable: r&(unix.POLLIN|unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0,
+			readable: r&(unix.POLLIN|pollPeerClosed|unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0,
 			writable: r&(unix.POLLOUT|unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0,
 			hangup:   r&(unix.POLLERR|unix.POLLNVAL) != 0,
 		})
@@ -157,17 +157,12 @@ func (p *pollPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, 
 	return evs, nil
 }
 
-// drainWake reads every wake byte, then clears the fold flag. The order
-// matters: cleared first, a wake landing between the clear and the read
-// would have its byte consumed here and leave the flag set with nothing to
-// read, and every later wake would be swallowed. Cleared after, a wake
-// that still finds the flag set needs no byte (its work was queued before
-// it, and the loop does that work when wait returns), and a wake after the
-// clear writes a byte that the next wait sees. If the pipe has broken,
-// the poller cannot be woken any more and would report it forever, so that
+// drainWake reads every wake byte, then clears the fold flag (see
+// wakeSignal.drained for why in that order). If the pipe has broken, the
+// poller cannot be woken any more and would report it forever, so that
 // is an error for the loop rather than a silent spin.
 func (p *pollPoller) drainWake(revents int) error {
-	defer p.wakePending.Store(false)
+	defer p.wakeup.drained()
 	var buf [64]byte
 	for range 64 {
 		n, err := unix.Read(p.wakeRd, buf[:])
@@ -187,15 +182,10 @@ func (p *pollPoller) drainWake(revents int) error {
 	return nil
 }
 
-func (p *pollPoller) wake() error {
-	if p.wakePending.Swap(true) {
-		return nil
-	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.closed {
-		return nil
-	}
+func (p *pollPoller) wake() error { return p.wakeup.wake() }
+
+// writeWake writes one byte to the pipe; wakeSignal calls it.
+func (p *pollPoller) writeWake() error {
 	one := [1]byte{1}
 	for {
 		_, err := unix.Write(p.wakeWr, one[:])
@@ -205,20 +195,14 @@ func (p *pollPoller) wake() error {
 		case unix.EINTR:
 			continue
 		}
-		p.wakePending.Store(false) // let the next wake try again
 		return os.NewSyscallError("wake-up write", err)
 	}
 }
 
 func (p *pollPoller) close() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return nil
-	}
-	p.closed = true
-	p.wakePending.Store(true) // later wakes return at once
-	err1 := unix.Close(p.wakeRd)
-	err2 := unix.Close(p.wakeWr)
-	return errors.Join(os.NewSyscallError("close", err1), os.NewSyscallError("close", err2))
+	return p.wakeup.close(func() error {
+		err1 := unix.Close(p.wakeRd)
+		err2 := unix.Close(p.wakeWr)
+		return errors.Join(os.NewSyscallError("close", err1), os.NewSyscallError("close", err2))
+	})
 }

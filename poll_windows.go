@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/windows"
@@ -43,15 +41,9 @@ type wsaPoller struct {
 	set pollSet[wsaPollFD] // the sockets polled; slot 0 is the wake-up's
 
 	wakeRd, wakeWr windows.Handle
-	// wakePending folds many wake calls into one byte; the loop clears it
-	// after it has drained the wake socket (see drainWake).
-	wakePending atomic.Bool
-	// mu serialises the sends on wakeWr, and keeps close from closing it
-	// while a wake sends (the handle could otherwise be reused and a byte
-	// sent to a stranger). Wine answers one of two concurrent sends on a
-	// socket with WSAEWOULDBLOCK though its buffer is empty.
-	mu     sync.Mutex
-	closed bool
+	// wakeup sends on wakeWr; it is the one part shared with every
+	// goroutine.
+	wakeup wakeSignal
 }
 
 func newPoller() (poller, error) {
@@ -64,6 +56,7 @@ func newPoller() (poller, error) {
 		wakeWr: wr,
 	}
 	p.set.init(sysSocket(rd), wsaPollFD{fd: rd, events: pollRDNORM})
+	p.wakeup.write = p.writeWake
 	return p, nil
 }
 
@@ -71,22 +64,24 @@ func (p *wsaPoller) add(s sysSocket, token uint64) error {
 	return p.set.add(s, token, wsaPollFD{fd: windows.Handle(s), events: pollRDNORM})
 }
 
-func (p *wsaPoller) modify(s sysSocket, token uint64, read, write bool) error {
+func (p *wsaPoller) modify(s sysSocket, token uint64, want interest) error {
 	i, err := p.set.slot(s, "modify")
 	if err != nil {
 		return err
 	}
 	// Only POLLRDNORM and POLLWRNORM: WSAPoll fails with WSAEINVAL on
 	// flags it does not accept in events.
+	// A hang-up watch asks for nothing: WSAPoll reports POLLHUP (set on a
+	// half-close) and POLLERR whatever is asked for.
 	fd := &p.set.entries[i]
 	fd.fd, fd.events = windows.Handle(s), 0
-	if read {
+	if want&wantRead != 0 {
 		fd.events |= pollRDNORM
 	}
-	if write {
+	if want&wantWrite != 0 {
 		fd.events |= pollWRNORM
 	}
-	if fd.events == 0 {
+	if want == 0 {
 		fd.fd = windows.InvalidHandle
 	}
 	p.set.tokens[i] = token
@@ -136,17 +131,12 @@ func (p *wsaPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, e
 	return evs, nil
 }
 
-// drainWake reads every wake byte, then clears the fold flag. The order
-// matters: cleared first, a wake landing between the clear and the read
-// would have its byte consumed here and leave the flag set with nothing to
-// read, and every later wake would be swallowed. Cleared after, a wake
-// that still finds the flag set needs no byte (its work was queued before
-// it, and the loop does that work when wait returns), and a wake after the
-// clear writes a byte that the next wait sees. If the pair has broken,
-// the poller cannot be woken any more and would report it forever, so that
+// drainWake reads every wake byte, then clears the fold flag (see
+// wakeSignal.drained for why in that order). If the pair has broken, the
+// poller cannot be woken any more and would report it forever, so that
 // is an error for the loop rather than a silent spin.
 func (p *wsaPoller) drainWake(revents int16) error {
-	defer p.wakePending.Store(false)
+	defer p.wakeup.drained()
 	var buf [64]byte
 	for range 64 {
 		n, err := recv(p.wakeRd, buf[:])
@@ -164,34 +154,23 @@ func (p *wsaPoller) drainWake(revents int16) error {
 	return nil
 }
 
-func (p *wsaPoller) wake() error {
-	if p.wakePending.Swap(true) {
-		return nil
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return nil
-	}
-	// wakeWr is blocking, and this send cannot wait: the fold flag lets
-	// at most a byte or two be unread at any time.
+func (p *wsaPoller) wake() error { return p.wakeup.wake() }
+
+// writeWake sends one byte on the pair; wakeSignal calls it. wakeWr is
+// blocking, and this send cannot wait: the fold flag lets at most a byte
+// or two be unread at any time.
+func (p *wsaPoller) writeWake() error {
 	one := [1]byte{1}
 	if _, err := send(p.wakeWr, one[:]); err != nil {
-		p.wakePending.Store(false) // let the next wake try again
 		return os.NewSyscallError("wake-up send", err)
 	}
 	return nil
 }
 
 func (p *wsaPoller) close() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return nil
-	}
-	p.closed = true
-	p.wakePending.Store(true) // later wakes return at once
-	err1 := closeSocket(sysSocket(p.wakeRd))
-	err2 := closeSocket(sysSocket(p.wakeWr))
-	return errors.Join(err1, err2)
+	return p.wakeup.close(func() error {
+		err1 := closeSocket(sysSocket(p.wakeRd))
+		err2 := closeSocket(sysSocket(p.wakeWr))
+		return errors.Join(err1, err2)
+	})
 }

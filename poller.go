@@ -2,7 +2,6 @@ package phttp
 
 import (
 	"errors"
-	"net"
 	"time"
 )
 
@@ -29,9 +28,9 @@ type pollEvent struct {
 type poller interface {
 	// add registers s, asking for readability only.
 	add(s sysSocket, token uint64) error
-	// modify changes what s is watched for. Both false keeps s registered
-	// but silent (a paused connection whose queue is empty).
-	modify(s sysSocket, token uint64, read, write bool) error
+	// modify changes what s is watched for. Zero keeps s registered but
+	// silent (a paused connection whose queue is empty).
+	modify(s sysSocket, token uint64, want interest) error
 	// remove forgets s; it is called before s is closed.
 	remove(s sysSocket) error
 	// wait blocks until a socket is ready, wake is called, or timeout
@@ -45,6 +44,19 @@ type poller interface {
 	// close releases the poller's own descriptors.
 	close() error
 }
+
+// interest is what the loop asks the poller to report for a socket.
+type interest uint8
+
+const (
+	wantRead  interest = 1 << iota // data, EOF or an error to read
+	wantWrite                      // room to write
+	// wantHangup asks only for the peer's FIN or an error, not for data:
+	// a connection whose detached answer is in progress must notice a
+	// client that went away, while the requests it pipelined behind that
+	// answer stay in the kernel. It is reported as readable.
+	wantHangup
+)
 
 // Errors the platform socket functions report so that the loop can branch
 // without knowing the platform.
@@ -66,4 +78,3 @@ var (
 //	writeSockets(s sysSocket, bufs [][]byte) (int, error)  // writev; errWouldBlock when nothing was written
 //	shutdownWrite(s sysSocket) error
 //	closeSocket(s sysSocket) error
-var _ = net.Addr(nil)

@@ -159,7 +159,7 @@ func TestPollerAcceptReadWrite(t *testing.T) {
 		t.Fatalf("read %q, want %q", got, "hello")
 	}
 
-	if err := p.modify(s, tokConn, false, true); err != nil {
+	if err := p.modify(s, tokConn, wantWrite); err != nil {
 		t.Fatalf("modify(write): %v", err)
 	}
 	waitFor(t, p, tokConn, "conn writable", isWritable)
@@ -184,7 +184,7 @@ func TestPollerAcceptReadWrite(t *testing.T) {
 	}
 
 	// The peer closes: the socket turns readable and the read says EOF.
-	if err := p.modify(s, tokConn, true, false); err != nil {
+	if err := p.modify(s, tokConn, wantRead); err != nil {
 		t.Fatalf("modify(read): %v", err)
 	}
 	client.Close()
@@ -249,7 +249,7 @@ func TestPollerWriteBackpressure(t *testing.T) {
 		got <- b[:n]
 	}()
 
-	if err := p.modify(s, tokConn, false, true); err != nil {
+	if err := p.modify(s, tokConn, wantWrite); err != nil {
 		t.Fatalf("modify(write): %v", err)
 	}
 	sawWouldBlock := false
@@ -538,7 +538,7 @@ func TestPollerPaused(t *testing.T) {
 	p := newTestPoller(t)
 	l, ls := newTestListener(t)
 	client, s := acceptOne(t, p, l, ls)
-	if err := p.modify(s, tokConn, false, false); err != nil {
+	if err := p.modify(s, tokConn, 0); err != nil {
 		t.Fatalf("modify(pause): %v", err)
 	}
 	if _, err := client.Write([]byte("queued")); err != nil {
@@ -551,7 +551,7 @@ func TestPollerPaused(t *testing.T) {
 	for _, ev := range evs {
 		t.Fatalf("event on a paused socket: %+v", ev)
 	}
-	if err := p.modify(s, tokConn, true, false); err != nil {
+	if err := p.modify(s, tokConn, wantRead); err != nil {
 		t.Fatalf("modify(resume): %v", err)
 	}
 	if got := readAll(t, p, s, 6); string(got) != "queued" {
@@ -578,7 +578,7 @@ func TestPollerHalfClose(t *testing.T) {
 		t.Fatalf("read after FIN: err = %v, want io.EOF", err)
 	}
 
-	if err := p.modify(s, tokConn, false, true); err != nil {
+	if err := p.modify(s, tokConn, wantWrite); err != nil {
 		t.Fatalf("modify(write): %v", err)
 	}
 	ev = waitFor(t, p, tokConn, "conn writable after FIN", isWritable)
@@ -613,5 +613,52 @@ func TestPollerReset(t *testing.T) {
 	buf := make([]byte, 16)
 	if _, err := readSocket(s, buf); err == nil || errors.Is(err, errWouldBlock) {
 		t.Fatalf("read after reset: err = %v (event %+v), want an error or io.EOF", err, ev)
+	}
+}
+
+// TestPollerHangupWatch: a socket watched for its hang-up only stays
+// silent while data waits (a request pipelined behind a detached answer),
+// and turns readable once the peer sends FIN.
+func TestPollerHangupWatch(t *testing.T) {
+	p := newTestPoller(t)
+	l, ls := newTestListener(t)
+	client, s := acceptOne(t, p, l, ls)
+	if err := p.modify(s, tokConn, wantHangup); err != nil {
+		t.Fatalf("modify(hangup): %v", err)
+	}
+	if _, err := client.Write([]byte("pipelined")); err != nil {
+		t.Fatalf("client write: %v", err)
+	}
+	evs, err := p.wait(nil, 100*time.Millisecond)
+	if err != nil {
+		t.Fatalf("wait: %v", err)
+	}
+	for _, ev := range evs {
+		t.Fatalf("event for data on a hang-up watch: %+v", ev)
+	}
+	if err := client.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatalf("client CloseWrite: %v", err)
+	}
+	waitFor(t, p, tokConn, "hang-up watch readable at FIN", isReadable)
+}
+
+// TestPollerWakeAfterClose: a wake that comes after close writes nothing
+// and reports no error, on every backend: the descriptor it would write to
+// may already serve someone else.
+func TestPollerWakeAfterClose(t *testing.T) {
+	p, err := newPoller()
+	if err != nil {
+		t.Fatalf("newPoller: %v", err)
+	}
+	if err := p.close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	for range 3 {
+		if err := p.wake(); err != nil {
+			t.Fatalf("wake after close: %v", err)
+		}
+	}
+	if err := p.close(); err != nil {
+		t.Fatalf("second close: %v", err)
 	}
 }

@@ -1,16 +1,24 @@
 package phttp
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
 // Response is the handler's answer. Until the handler returns, only the
 // handler uses it; after Detach, only the goroutine it is handed to (it is
 // not safe for use by several goroutines at once). Without Detach, the loop
-// sends it when the handler returns: Status (0 means 200), Header, and Body
-// with a Content-Length the loop computes.
+// sends it when the handler returns: Status (0 means 200; otherwise it
+// must be 200–599, or the loop answers 500), Header, and Body with a
+// Content-Length the loop computes.
+//
+// Each HTTP request has a Response of its own, and each WebSocket
+// connection has one that all its events share, so a Response kept after
+// its handler call reaches its own connection or fails with ErrClosed;
+// never another connection.
 type Response struct {
 	Status int
 	Header Header
@@ -19,6 +27,14 @@ type Response struct {
 	lp *eventLoop
 	c  *conn
 	r  *Request
+	rs *reqState // the HTTP request's state; nil for WebSocket events
+
+	// inCall is set by the loop while the handler call that got this
+	// Response runs: sends made through it then are the loop's own (no
+	// credit, never waiting), which is what keeps a handler that streams
+	// a detached answer before returning from waiting on the loop it
+	// runs on. Other goroutines read it.
+	inCall atomic.Bool
 
 	isHead    bool  // HEAD: no body goes out
 	http10    bool  // the request was HTTP/1.0: no chunked coding
@@ -34,12 +50,17 @@ type Response struct {
 	sent      int64 // body bytes queued on a detached answer
 }
 
+// reset makes w the fresh Response of the request in rs. Only the loop
+// calls it, on a Response no other goroutine holds: a pooled reqState's
+// (a detached one is never pooled).
 func (w *Response) reset(lp *eventLoop, c *conn, rs *reqState) {
-	hdr, body := w.Header[:0], w.Body[:0]
-	*w = Response{Header: hdr, Body: body, lp: lp, c: c, r: &rs.req, declared: -1}
+	w.Status, w.Header, w.Body = 0, w.Header[:0], w.Body[:0]
+	w.lp, w.c, w.r, w.rs = lp, c, &rs.req, rs
 	w.isHead = rs.req.Method == "HEAD"
 	w.http10 = rs.req.Proto == "HTTP/1.0"
 	w.keepAlive = c.keepAlive
+	w.detached, w.wroteHead, w.done, w.chunked, w.closeConn, w.upgraded, w.panicked = false, false, false, false, false, false, false
+	w.declared, w.sent = -1, 0
 }
 
 // Write appends p to Body; it never fails. It implements io.Writer. Call it
@@ -63,14 +84,24 @@ func (w *Response) WriteString(s string) (int, error) {
 func (w *Response) SetHeader(name, value string) { w.Header.Set(name, value) }
 
 // Detach tells the loop that the handler returns without answering: the
-// Response (and the Request, Body included) now belong to whoever
-// finishes it, from any goroutine, with Flush and Send. Later requests on
-// the connection wait until Send, so answers never leave out of order.
-// Detach applies to HTTP requests; on a WebSocket event it does nothing.
-// Call it from the handler, on the loop goroutine.
+// Response and the Request (Body, Header and every string included) now
+// belong to whoever finishes it, from any goroutine, with Flush and Send,
+// and stay valid from this call on. Later requests on the connection wait
+// until Send, so answers never leave out of order. Detach applies to HTTP
+// requests; on a WebSocket event it does nothing. Call it from the
+// handler, on the loop goroutine.
 func (w *Response) Detach() {
-	if w.r != nil && w.r.Type == HTTP {
-		w.detached = true
+	if w.rs == nil || w.detached {
+		return
+	}
+	w.detached = true
+	// The body may still be a slice of the loop's read buffer, which the
+	// next read overwrites: a goroutine started right after Detach must
+	// find its own bytes there. A body gathered across reads is already
+	// the request's own, and a detached request's state is never reused.
+	r := w.r
+	if len(r.Body) > 0 && (len(w.rs.body) == 0 || &r.Body[0] != &w.rs.body[0]) {
+		r.Body = bytes.Clone(r.Body)
 	}
 }
 
@@ -85,6 +116,29 @@ func (w *Response) status() int {
 		return 200
 	}
 	return w.Status
+}
+
+// checkStatus enforces the rule for a final status: 200–599, or 101 from
+// an accept call. Anything else (a 1xx is not a final answer, and a 101
+// the loop did not agree to would have the client speak a protocol the
+// connection does not) becomes a 500, logged once.
+func (w *Response) checkStatus() {
+	s := w.status()
+	if w.upgraded && s != 101 {
+		w.upgraded = false // the handler overrode its accept with another answer
+	}
+	if s >= 200 && s <= 599 || w.upgraded {
+		return
+	}
+	w.lp.srv.logger().Error("phttp: handler set an invalid final status; answering 500", "status", s, "method", w.r.Method, "path", w.r.Path, "conn", uint64(w.r.ConnID))
+	w.internalError()
+}
+
+// internalError replaces the answer with a plain 500.
+func (w *Response) internalError() {
+	w.Status, w.Body, w.upgraded = 500, append(w.Body[:0], "Internal Server Error"...), false
+	w.Header = w.Header[:0]
+	w.Header.Set("Content-Type", "text/plain; charset=utf-8")
 }
 
 // bodyAllowed: HEAD, 1xx, 204 and 304 answers carry no body.
@@ -237,6 +291,7 @@ func (w *Response) Send() error {
 	}
 	out := getSharedBuf(w.pieceSize())
 	if !w.wroteHead && w.declared < 0 && w.Header.Get("Content-Length") == "" {
+		w.checkStatus()
 		var date [29]byte
 		out = w.appendWhole(out, httpDate(&date, time.Now()))
 		if w.bodyAllowed() {
@@ -296,6 +351,7 @@ func (w *Response) appendStreamHead(dst []byte) []byte {
 		return dst
 	}
 	w.wroteHead = true
+	w.checkStatus()
 	var date [29]byte
 	dst = w.appendCommon(dst, httpDate(&date, time.Now()))
 	if v := w.Header.Get("Content-Length"); v != "" && validLength(v) {
@@ -341,27 +397,27 @@ func (w *Response) appendBodyPiece(dst []byte) (out []byte, over bool) {
 	return dst, over
 }
 
-// queue puts bytes of a detached answer on the connection's queue: without
-// waiting from the loop goroutine, with credit from any other.
+// queue puts bytes of a detached answer on the connection's queue: as the
+// loop's own answer during the handler call (the loop never waits), with
+// credit, waiting while the queue is full, from any other goroutine.
 func (w *Response) queue(out []byte) error {
 	if len(out) == 0 {
 		return nil
 	}
 	mode := sendWait
-	if w.lp.onLoop() {
-		mode = sendFree // the handler's own Flush: the loop never waits
+	if w.inCall.Load() {
+		mode = sendFree
 	}
 	return w.lp.enqueue(w.c, outItem{b: out, shared: true}, mode, kindAnswer)
 }
 
-// finishAnswer tells the loop the detached answer is complete.
+// finishAnswer tells the loop the detached answer is complete: its end
+// goes to the loop through the queue, and serveQueued records it.
 func (w *Response) finishAnswer(closeAfter bool) {
 	w.done = true
 	q := &w.c.q
 	q.mu.Lock()
-	q.answerDone = true
-	q.answerClose = closeAfter
-	q.answerUpgrade = w.upgraded
+	q.end = answerEnd{done: true, close: closeAfter, upgrade: w.upgraded}
 	schedule := q.scheduleLocked()
 	q.mu.Unlock()
 	if schedule {

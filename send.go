@@ -1,9 +1,6 @@
 package phttp
 
 import (
-	"bytes"
-	"runtime"
-	"strconv"
 	"unicode/utf8"
 
 	gws "github.com/gobwas/ws"
@@ -28,9 +25,18 @@ const (
 	kindClose                  // our close frame: the last frame the connection sends
 )
 
+// The send path: every way bytes get into a connection's queue from user
+// code. Which side a call is for is in its name or its receiver, never
+// guessed from the goroutine that makes it:
+//   - Server.SendWebSocket and a detached Response's Flush and Send wait
+//     for credit: they are for goroutines other than the loop;
+//   - Server.TrySendWebSocket, CloseWebSocket, SendCapacity and Post never
+//     wait: safe anywhere, the handler and posted functions included;
+//   - the Response a handler call was given sends as the loop's own answer
+//     (no credit, never waiting) while that call runs (Response.inCall).
+
 // enqueue queues it (a copy the caller no longer touches) on c, paying as
-// mode says; it never decides by itself whether the caller is on the loop.
-// Credit taken for a buffer that cannot be queued is given back.
+// mode says. Credit taken for a buffer that cannot be queued is given back.
 func (lp *eventLoop) enqueue(c *conn, it outItem, mode sendMode, kind sendKind) error {
 	if mode != sendFree {
 		var err error
@@ -56,7 +62,7 @@ func (lp *eventLoop) enqueue(c *conn, it outItem, mode sendMode, kind sendKind) 
 	q.items = append(q.items, it)
 	q.queued += len(it.b)
 	if kind == kindClose {
-		q.wsCloseSent, q.wsClose = true, true
+		q.ws = wsClosing
 	}
 	schedule := q.scheduleLocked()
 	q.mu.Unlock()
@@ -66,32 +72,15 @@ func (lp *eventLoop) enqueue(c *conn, it outItem, mode sendMode, kind sendKind) 
 	return nil
 }
 
-// onLoop reports whether the caller is user code running on the loop
-// goroutine. The goroutine ID is looked up only while the loop is inside a
-// callback, so senders on other goroutines rarely pay for it.
-func (lp *eventLoop) onLoop() bool {
-	return lp.inCallback.Load() && currentGoroutineID() == lp.goroutine.Load()
-}
-
-// currentGoroutineID reads the running goroutine's ID from its stack
-// header ("goroutine 42 [running]:").
-func currentGoroutineID() uint64 {
-	var buf [64]byte
-	n := runtime.Stack(buf[:], false)
-	b := bytes.TrimPrefix(buf[:n], []byte("goroutine "))
-	if i := bytes.IndexByte(b, ' '); i > 0 {
-		b = b[:i]
-	}
-	id, _ := strconv.ParseUint(string(b), 10, 64)
-	return id
-}
-
 // SendWebSocket queues one message (a single frame) to the WebSocket
 // connection id. It waits while the connection's queue is full, and returns
-// ErrClosed if the connection is gone or goes while it waits; called from
-// user code on the loop goroutine it never waits (ErrQueueFull). Safe from
-// any goroutine; p may be reused once it returns. Messages from one
-// goroutine arrive in the order sent; frames never interleave.
+// ErrClosed if the connection is gone or goes while it waits. It is for
+// goroutines other than the loop: the loop frees queue space, so a
+// handler or posted function that waited here on a full queue would wait
+// for itself; there, use TrySendWebSocket (or, replying on the event's
+// own connection, w.SendWebSocket). p may be reused once it returns.
+// Messages from one goroutine arrive in the order sent; frames never
+// interleave.
 func (s *Server) SendWebSocket(id ConnID, t RequestType, p []byte) error {
 	return s.sendWebSocket(id, t, p, sendWait)
 }
@@ -111,9 +100,6 @@ func (s *Server) sendWebSocket(id ConnID, t RequestType, p []byte, mode sendMode
 	c := s.conns.get(id)
 	if c == nil { // a connection in the table means the loop exists
 		return ErrClosed
-	}
-	if mode == sendWait && s.lp.onLoop() {
-		mode = sendTry // user code on the loop must not wait for the loop
 	}
 	return s.lp.enqueue(c, outItem{b: frame}, mode, kindFrame)
 }
@@ -141,16 +127,16 @@ func frameOpcode(t RequestType, p []byte) (gws.OpCode, error) {
 }
 
 // SendWebSocket sends a message on the connection this WebSocket event
-// came from. It never waits: from the handler the frame is queued as the
-// loop's own answer. It returns ErrClosed once the connection is closing.
-// Safe from any goroutine; from one other than the loop it behaves like
-// Server.TrySendWebSocket (ErrQueueFull when the queue is full), since w
-// may outlive its handler call.
+// came from. It never waits: during the handler call the frame is queued
+// as the loop's own answer. It returns ErrClosed once the connection is
+// closing. A Response kept past its handler call may be used from any
+// goroutine: it still reaches only its own connection, and behaves like
+// Server.TrySendWebSocket (ErrQueueFull when the queue is full).
 func (w *Response) SendWebSocket(t RequestType, p []byte) error {
 	if w.lp == nil || w.c == nil {
 		return ErrNotWebSocket
 	}
-	if w.lp.current.Load() == w && !w.detached || w.lp.onLoop() {
+	if w.inCall.Load() {
 		op, err := frameOpcode(t, p)
 		if err != nil {
 			return err
@@ -192,9 +178,10 @@ func (s *Server) SendCapacity(id ConnID) int {
 }
 
 // Post runs f on the loop goroutine, after the functions posted before it,
-// so that state the handler owns is only ever touched there. It returns
-// ErrClosed once the server has stopped. Safe from any goroutine; f must
-// not block, like a handler.
+// so that state the handler owns is only ever touched there. Either f runs
+// (at the latest while the server tears down, on the goroutine that drove
+// the loop) and Post returns nil, or Post returns ErrClosed and f never
+// runs. Safe from any goroutine; f must not block, like a handler.
 func (s *Server) Post(f func()) error {
 	if s.stopped.Load() {
 		return ErrClosed
@@ -210,5 +197,11 @@ func (s *Server) Post(f func()) error {
 	}
 	lp.posts = append(lp.posts, f)
 	lp.postMu.Unlock()
-	return lp.poll.wake()
+	// f is queued and will run: teardown runs what is queued after it
+	// closes the list. A wake that fails cannot undo that, so it is
+	// logged, not returned; the loop also collects posts on every turn.
+	if err := lp.poll.wake(); err != nil {
+		s.logger().Error("phttp: waking the loop", "err", err)
+	}
+	return nil
 }

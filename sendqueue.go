@@ -63,16 +63,24 @@ type sendQueue struct {
 	used    int // credit taken and not yet given back
 	waiters []*creditWaiter
 
-	// Requests to the loop, set by other goroutines; scheduled is true
-	// while the connection is on the loop's ready list.
-	scheduled     bool
-	answerDone    bool // a detached answer finished: go on with the next request
-	answerClose   bool // ... and the connection must close after it
-	answerUpgrade bool // ... and it switched the connection to WebSocket
-	wsClose       bool // CloseWebSocket queued a close frame
-	wsOpen        bool // the connection speaks WebSocket: frames may be queued
-	wsCloseSent   bool // our close frame is queued: no more frames
+	// scheduled is true while the connection is on the loop's ready list.
+	scheduled bool
+	// end carries a detached answer's end from its goroutine to the loop
+	// (serveQueued moves it into the request's record, reqState.end).
+	end answerEnd
+	// ws is our side of the WebSocket close handshake: the one record of
+	// whether frames may still be queued.
+	ws wsSendState
 }
+
+// wsSendState says whether WebSocket frames may be queued on a connection.
+type wsSendState uint8
+
+const (
+	wsNotOpen wsSendState = iota // not upgraded (yet): frames are refused with ErrNotWebSocket
+	wsOpen                       // frames may be queued
+	wsClosing                    // our close frame is queued: later frames get ErrClosed
+)
 
 // acquire takes n bytes of credit, waiting while the queue is full unless
 // wait is false. A request larger than the whole limit takes the whole
@@ -165,9 +173,9 @@ func (q *sendQueue) close() {
 // is not upgraded (ErrNotWebSocket). q.mu must be held.
 func (q *sendQueue) refuseFrameLocked() error {
 	switch {
-	case q.closed || q.wsCloseSent:
+	case q.closed || q.ws == wsClosing:
 		return ErrClosed
-	case !q.wsOpen:
+	case q.ws == wsNotOpen:
 		return ErrNotWebSocket
 	}
 	return nil

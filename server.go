@@ -25,6 +25,7 @@ const (
 	DefaultReadHeaderTimeout = 10 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultWriteTimeout      = 30 * time.Second
+	DefaultMaxBufferedBytes  = 128 << 20
 )
 
 // Server is an HTTP/1.1 and WebSocket server driven by one goroutine. Set
@@ -39,8 +40,10 @@ type Server struct {
 	// MaxHeaderBytes bounds the request line plus headers: 431, or 414
 	// when the request-target alone is too long.
 	MaxHeaderBytes int
-	// MaxBodyBytes bounds a buffered request body (and the rest of a body
-	// the handler answered early): 413, without reading the body.
+	// MaxBodyBytes bounds a request body, buffered or streamed (and the
+	// rest of a body the handler answered early): 413 without reading the
+	// body when its length says so, else 413 (or a close, once an answer
+	// has started) as soon as the bytes go past it.
 	MaxBodyBytes int64
 	// MaxMessageBytes bounds one WebSocket message: close 1009.
 	MaxMessageBytes int64
@@ -63,6 +66,13 @@ type Server struct {
 	// get ErrClosed. WebSocket connections get close 1008 when a frame
 	// can still go out.
 	WriteTimeout time.Duration
+	// MaxBufferedBytes bounds, over all connections together, the partial
+	// input the server holds: request heads not yet complete, bodies
+	// being gathered for the handler, and WebSocket messages being
+	// assembled. Past it, the connections holding the most are refused
+	// (431 for a head, 413 for a body, close 1009 for a message) until the
+	// total is under it again; the others go on.
+	MaxBufferedBytes int64
 
 	// StreamBodies calls Handler when the head is complete (Body empty)
 	// and again for every piece of the body (BodyDone on the last),
@@ -183,8 +193,11 @@ func (s *Server) Run() error {
 
 // Step runs one loop iteration for a program that owns its main loop: it
 // waits at most timeout (0 polls, negative waits for the next event or
-// timer), then handles what is ready. It returns ErrServerStopped once the
-// server was stopped. Call it from one goroutine only.
+// timer), then handles what is ready. Call it from one goroutine only: the
+// handler and posted functions run on it. After Stop, the next Step tears
+// the server down on that goroutine (connections closed, WebSocketClose
+// delivered, functions already posted run) and returns ErrServerStopped;
+// keep calling Step until it does.
 func (s *Server) Step(timeout time.Duration) error {
 	lp, err := s.started()
 	if err != nil {
@@ -222,8 +235,11 @@ func (s *Server) Connections() int { return int(s.connCount.Load()) }
 
 // Stop makes Run return promptly: every connection is closed at once
 // (queued bytes are dropped; use Shutdown to finish them), waiting senders
-// get ErrClosed, and the listeners are closed. Safe from any goroutine,
-// including one that handles OS signals; calling it again does nothing.
+// get ErrClosed at once, and the listeners are closed. The teardown runs
+// on the goroutine that drives the loop (in Run, or in the next Step), so
+// the handler never runs anywhere else; a server whose loop never ran is
+// torn down here. Safe from any goroutine, including one that handles OS
+// signals; calling it again does nothing.
 func (s *Server) Stop() {
 	if s.stopped.Swap(true) {
 		return
@@ -235,9 +251,15 @@ func (s *Server) Stop() {
 	if lp == nil {
 		return
 	}
-	lp.poll.wake()
-	if s.running.TryLock() {
-		s.finish() // nobody runs the loop: tear it down here
+	if err := lp.poll.wake(); err != nil {
+		s.logger().Error("phttp: waking the loop to stop", "err", err)
+	}
+	// A loop that never ran has no connection and so no handler to call;
+	// if nothing was posted to it either, nobody needs its goroutine.
+	if !lp.ran.Load() && s.running.TryLock() {
+		if !lp.ran.Load() && !lp.hasPosts() {
+			s.finish()
+		}
 		s.running.Unlock()
 	}
 }
@@ -245,8 +267,10 @@ func (s *Server) Stop() {
 // Shutdown stops accepting, lets requests in flight finish (each answer
 // then carries Connection: close), closes idle connections and WebSockets
 // (close 1001), and stops the server once no connection is left or ctx is
-// done, whichever comes first; then it returns ctx's error, or nil. Run
-// must be running on another goroutine. Safe from any goroutine.
+// done, whichever comes first; then it returns ctx's error, or nil. It
+// returns ErrServerStopped if the server was already stopped. Run (or a
+// program calling Step) must be driving the loop on another goroutine.
+// Safe from any goroutine.
 func (s *Server) Shutdown(ctx context.Context) error {
 	lp, err := s.started()
 	if err != nil {
@@ -254,7 +278,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.draining.Store(true)
 	if err := s.Post(lp.beginShutdown); err != nil {
-		return nil // already stopped
+		return ErrServerStopped // Stop came first: nothing was finished gracefully
 	}
 	select {
 	case <-lp.drained:

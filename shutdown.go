@@ -22,7 +22,7 @@ func (lp *eventLoop) beginShutdown() {
 				lp.lingerTimers.arm(c, lp.now)
 				lp.flush(c)
 			}
-		case c.phase == phaseHead && c.rs == nil && len(c.inBuf) == 0:
+		case c.idle():
 			lp.beginClose(c)
 		}
 	}

@@ -97,26 +97,3 @@ func appendStatusLine(dst []byte, code int) []byte {
 	dst = append(dst, statusText(code)...)
 	return append(dst, "\r\n"...)
 }
-
-// queueStatus queues a short plain-text answer from the loop itself
-// (refusals), closing the connection after it.
-func (lp *eventLoop) queueStatus(c *conn, code int, reason string, extra Header) {
-	out := appendStatusLine(lp.scratch[:0], code)
-	out = append(out, "Date: "...)
-	out = append(out, lp.date.get(lp.wall)...)
-	out = append(out, "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"...)
-	for _, f := range extra {
-		out = appendField(out, f.Name, f.Value)
-	}
-	body := statusText(code)
-	if reason != "" {
-		body += ": " + reason
-	}
-	body += "\n"
-	out = append(out, "Content-Length: "...)
-	out = strconv.AppendInt(out, int64(len(body)), 10)
-	out = append(out, "\r\n\r\n"...)
-	out = append(out, body...)
-	lp.scratch = out[:0]
-	lp.queueLoop(c, out)
-}

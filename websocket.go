@@ -98,20 +98,28 @@ func (lp *eventLoop) originAllowed(r *Request) bool {
 	return equalFold(u.Host, r.Host)
 }
 
-// upgrade turns c into a WebSocket after its 101 was queued.
+// upgrade turns c into a WebSocket after its 101 was queued. The
+// connection gets its own Request (the upgrade request's strings, which
+// every event carries) and Response, for all its events.
 func (lp *eventLoop) upgrade(c *conn, rs *reqState) {
 	r := &rs.req
-	c.ws = &wsState{
-		method: r.Method, uri: r.URI, path: r.Path, rawPath: r.RawPath,
-		rawQuery: r.RawQuery, fragment: r.Fragment, host: r.Host,
+	ws := &wsConn{}
+	ws.req = Request{
+		ConnID: c.id, Server: lp.srv, RemoteAddr: c.remote, ContentLength: -1, BodyDone: true,
+		Method: r.Method, URI: r.URI, Path: r.Path, RawPath: r.RawPath,
+		RawQuery: r.RawQuery, Fragment: r.Fragment, Host: r.Host, Proto: "HTTP/1.1",
 	}
-	c.ws.reader.MaxMessageBytes = lp.lim.maxMessage
+	ws.resp.lp, ws.resp.c, ws.resp.r, ws.resp.declared = lp, c, &ws.req, -1
+	ws.reader.MaxMessageBytes = lp.lim.maxMessage
+	c.ws = ws
 	c.rs = nil
 	lp.putReqState(rs)
-	c.phase = phaseWS
+	if !lp.enter(c, phaseWS) {
+		return
+	}
 	disarmAll(c)
 	c.q.mu.Lock()
-	c.q.wsOpen = true
+	c.q.ws = wsOpen
 	queued := c.q.queued
 	c.q.mu.Unlock()
 	if queued > 0 {
@@ -121,6 +129,14 @@ func (lp *eventLoop) upgrade(c *conn, rs *reqState) {
 	if len(c.inBuf) > 0 {
 		lp.schedule(c) // frames that came right behind the request
 	}
+}
+
+// closeQueued reports whether our close frame is queued on c: no more
+// messages are delivered or answered then.
+func (lp *eventLoop) closeQueued(c *conn) bool {
+	c.q.mu.Lock()
+	defer c.q.mu.Unlock()
+	return c.q.ws == wsClosing
 }
 
 // readFrames feeds frames to the WebSocket reader and handles one event;
@@ -140,14 +156,12 @@ func (lp *eventLoop) readFrames(c *conn, data []byte) int {
 	}
 	switch ev.Kind {
 	case pws.Text, pws.Binary:
-		if !ws.closeSent {
+		if !lp.closeQueued(c) {
 			c.served++
 			lp.deliverMessage(c, ev)
 		}
 	case pws.Ping:
-		if !ws.closeSent {
-			lp.queueFrameLoop(c, gws.OpPong, ev.Payload)
-		}
+		lp.queueFrameLoop(c, gws.OpPong, ev.Payload) // refused once our close is queued
 	case pws.Close:
 		lp.onPeerClose(c, CloseCode(ev.Code), ev.Reason)
 		return len(data)
@@ -157,33 +171,28 @@ func (lp *eventLoop) readFrames(c *conn, data []byte) int {
 
 // deliverMessage hands one whole message to the handler.
 func (lp *eventLoop) deliverMessage(c *conn, ev pws.Event) {
-	r := lp.wsEvent(c)
+	r, w := lp.wsEvent(c)
 	r.Type = WebSocketText
 	if ev.Kind == pws.Binary {
 		r.Type = WebSocketBinary
 	}
 	r.Body = ev.Payload
-	w := &lp.wsResp
 	lp.callHandler(w, r)
 	r.Body = nil
-	if w.panicked && lp.slots[c.slot] == c && c.ws != nil && !c.ws.closeSent {
+	if w.panicked && !c.closing() {
 		lp.failWebSocket(c, CloseInternalError, "handler panic")
 	}
 }
 
-// wsEvent fills the loop's reused Request for an event on c.
-func (lp *eventLoop) wsEvent(c *conn) *Request {
-	ws := c.ws
-	r := &lp.wsReq
-	*r = Request{
-		ConnID: c.id, Server: lp.srv, RemoteAddr: c.remote, ContentLength: -1, BodyDone: true,
-		Method: ws.method, URI: ws.uri, Path: ws.path, RawPath: ws.rawPath,
-		RawQuery: ws.rawQuery, Fragment: ws.fragment, Host: ws.host, Proto: "HTTP/1.1",
-	}
-	w := &lp.wsResp
-	hdr, body := w.Header[:0], w.Body[:0]
-	*w = Response{Header: hdr, Body: body, lp: lp, c: c, r: r, declared: -1}
-	return r
+// wsEvent readies c's Request and Response for the next event. It resets
+// only what a handler call may have changed: another goroutine may be
+// using the Response (kept from an earlier event) at the same time, and
+// reads only what never changes.
+func (lp *eventLoop) wsEvent(c *conn) (*Request, *Response) {
+	r, w := &c.ws.req, &c.ws.resp
+	r.Body, r.CloseCode, r.CloseReason = nil, 0, ""
+	w.Status, w.Header, w.Body, w.panicked = 0, w.Header[:0], w.Body[:0], false
+	return r, w
 }
 
 // onPeerClose answers the client's close frame (echoing its code) unless
@@ -203,26 +212,27 @@ func (lp *eventLoop) failWebSocket(c *conn, code CloseCode, reason string) {
 
 // reportWSClose gives the handler its one WebSocketClose for c.
 func (lp *eventLoop) reportWSClose(c *conn, code CloseCode, reason string) {
-	if c.wsReported || c.ws == nil {
+	if c.ws == nil || c.ws.reported {
 		return
 	}
-	c.wsReported = true
-	r := lp.wsEvent(c)
+	c.ws.reported = true
+	r, w := lp.wsEvent(c)
 	r.Type = WebSocketClose
 	r.CloseCode = code
 	r.CloseReason = reason
-	lp.callHandler(&lp.wsResp, r)
+	lp.callHandler(w, r)
 }
 
 // tryWriteClose drops what is queued and writes a close frame straight to
 // the socket, when the queue stands at a frame boundary so that the frame
-// cannot land inside another. It reports whether the frame went out whole.
+// cannot land inside another and no close frame of ours went before it.
+// It reports whether the frame went out whole.
 func (lp *eventLoop) tryWriteClose(c *conn, code CloseCode, reason string) bool {
 	q := &c.q
 	q.mu.Lock()
-	atBoundary := q.head == 0
+	ok := q.head == 0 && q.ws != wsClosing
 	q.mu.Unlock()
-	if !atBoundary {
+	if !ok {
 		return false
 	}
 	frame := pws.AppendClose(nil, gws.StatusCode(code), reason)
@@ -236,27 +246,25 @@ func (lp *eventLoop) serveQueued(c *conn) {
 	q := &c.q
 	q.mu.Lock()
 	q.scheduled = false
-	answerDone, answerClose, upgraded, wsClose := q.answerDone, q.answerClose, q.answerUpgrade, q.wsClose
-	q.answerDone, q.answerClose, q.answerUpgrade, q.wsClose = false, false, false, false
+	end := q.end
+	q.end = answerEnd{}
+	closing := q.ws == wsClosing
 	q.mu.Unlock()
-	if answerDone && c.rs != nil {
+	if end.done && c.rs != nil {
 		rs := c.rs
-		rs.answerDone = true
-		rs.closeAfter = rs.closeAfter || answerClose
-		rs.upgrade = upgraded
+		lp.answerEnded(rs, end)
 		lp.afterAnswer(c, rs)
-		if lp.slots[c.slot] != c {
+		if c.closed() {
 			return
 		}
-		if c.phase == phaseHead && len(c.inBuf) > 0 || c.phase == phaseWS && len(c.inBuf) > 0 {
+		if len(c.inBuf) > 0 && (c.phase == phaseHead || c.phase == phaseWS) {
 			lp.schedule(c) // requests that waited behind the answer
 		}
 	}
-	if wsClose && c.ws != nil && !c.ws.closeSent {
-		c.ws.closeSent = true
-		lp.lingerTimers.arm(c, lp.now) // the client has this long to answer
+	if closing && c.phase == phaseWS && c.readTimer.list != &lp.lingerTimers {
+		lp.lingerTimers.arm(c, lp.now) // CloseWebSocket: the client has this long to answer
 	}
-	if lp.slots[c.slot] == c {
+	if !c.closed() {
 		lp.flush(c)
 	}
 }

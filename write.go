@@ -53,9 +53,9 @@ func (lp *eventLoop) queueAnswer(c *conn, w *Response) {
 // Content-Length, Connection) when choosing the buffer an answer goes in.
 const answerHeadHint = 160
 
-// queueFrameLoop frames p into c's queue on behalf of user code running on
-// the loop (a handler's WebSocket reply): no copy of its own, no wake-up,
-// since the loop writes the connection before it polls again.
+// queueFrameLoop frames p into c's queue as the loop's own answer (a
+// handler's WebSocket reply, during its call): no copy of its own, no
+// wake-up, since the loop serves its ready list before it polls again.
 func (lp *eventLoop) queueFrameLoop(c *conn, op gws.OpCode, p []byte) error {
 	q := &c.q
 	q.mu.Lock()
@@ -98,13 +98,13 @@ func (lp *eventLoop) commitTailLocked(q *sendQueue, dst []byte, start int) {
 // queueCloseFrame queues the loop's close frame for c, once: frames queued
 // after it are refused. It reports whether this call queued it.
 func (lp *eventLoop) queueCloseFrame(c *conn, code CloseCode, reason string) bool {
-	if c.ws.closeSent {
-		return false
-	}
-	c.ws.closeSent = true
 	q := &c.q
 	q.mu.Lock()
-	q.wsCloseSent = true
+	if q.ws == wsClosing {
+		q.mu.Unlock()
+		return false
+	}
+	q.ws = wsClosing
 	dst := lp.tailLocked(q, pws.FrameSize(125))
 	start := len(dst)
 	dst = pws.AppendClose(dst, gws.StatusCode(code), reason) // 1005 becomes an empty close
@@ -113,10 +113,16 @@ func (lp *eventLoop) queueCloseFrame(c *conn, code CloseCode, reason string) boo
 	return true
 }
 
+// getOut takes a buffer for the loop's own answers from the pool. The pool
+// has a lock of its own because a Response's in-call sends reach it, and a
+// goroutine handed a detached or kept Response may send while that call
+// still runs.
 func (lp *eventLoop) getOut(n int) []byte {
 	if n > outChunk {
 		return make([]byte, 0, n)
 	}
+	lp.outMu.Lock()
+	defer lp.outMu.Unlock()
 	if k := len(lp.outPool); k > 0 {
 		b := lp.outPool[k-1]
 		lp.outPool[k-1] = nil
@@ -127,9 +133,14 @@ func (lp *eventLoop) getOut(n int) []byte {
 }
 
 func (lp *eventLoop) putOut(b []byte) {
-	if cap(b) == outChunk && len(lp.outPool) < maxPool {
+	if cap(b) != outChunk {
+		return
+	}
+	lp.outMu.Lock()
+	if len(lp.outPool) < maxPool {
 		lp.outPool = append(lp.outPool, b[:0])
 	}
+	lp.outMu.Unlock()
 }
 
 // flush writes as much of c's queue as the socket takes, gives credit
@@ -166,7 +177,7 @@ func (lp *eventLoop) flush(c *conn) bool {
 		left = lp.consumed(c, n)
 	}
 	lp.afterFlush(c, n > 0, left)
-	return lp.slots[c.slot] == c
+	return !c.closed()
 }
 
 // consumed drops n written bytes from the front of c's queue and returns
@@ -219,25 +230,24 @@ func (lp *eventLoop) afterFlush(c *conn, progressed bool, left int) {
 			lp.writeTimers.arm(c, lp.now)
 			c.writeHalf = false
 		}
-		lp.setInterest(c, c.readOn, true)
-		if progressed && c.phase != phaseClosing {
+		lp.setWrite(c, true)
+		if progressed && !c.closing() {
 			lp.setRead(c, left)
 		}
 		return
 	}
 	lp.writeTimers.disarm(c)
-	lp.setInterest(c, c.readOn, false)
+	lp.setWrite(c, false)
 	if c.blockedQ {
 		c.blockedQ = false
 		if len(c.inBuf) > 0 {
 			lp.schedule(c) // input that waited for the client to read
 		}
 	}
-	if c.phase == phaseClosing && !c.lingering {
+	switch {
+	case c.phase == phaseClosing:
 		lp.startLinger(c)
-		return
-	}
-	if c.phase != phaseClosing {
+	case !c.closing():
 		lp.setRead(c, 0)
 	}
 }

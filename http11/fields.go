@@ -60,6 +60,12 @@ func (p *Parser) host(v []byte, s Span) *Error {
 	return nil
 }
 
+// ValidHost reports whether v is a valid Host value: uri-host [ ":" port ]
+// (RFC 9110 §7.2, RFC 3986 §3.2.2). It is the check the parser applies to
+// the Host header, for a server that must apply the same check to an
+// absolute-form target's authority.
+func ValidHost(v string) bool { return validHost([]byte(v)) }
+
 func validHost(v []byte) bool {
 	i := 0
 	if len(v) > 0 && v[0] == '[' {

@@ -41,3 +41,8 @@ func (r *Reader) reclaim() {
 		r.buf = nil
 	}
 }
+
+// Buffered reports the memory the Reader holds for a message under
+// assembly (its buffer's capacity), for a server that bounds the total
+// over all its connections.
+func (r *Reader) Buffered() int { return cap(r.buf) }

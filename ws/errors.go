@@ -38,4 +38,5 @@ var (
 	errCloseReason       error = ProtocolError{ws.StatusInvalidFramePayloadData, "close reason not UTF-8"}
 	errInvalidUTF8       error = ProtocolError{ws.StatusInvalidFramePayloadData, "text message not UTF-8"}
 	errTooBig            error = ProtocolError{ws.StatusMessageTooBig, "message too big"}
+	errTooManyFragments  error = ProtocolError{ws.StatusMessageTooBig, "message in too many fragments"}
 )

@@ -6,6 +6,13 @@ import "github.com/gobwas/ws"
 // MaxMessageBytes is zero.
 const DefaultMaxMessageBytes = 16 << 20
 
+// MaxFragments bounds the frames of one message. Without it a message of
+// empty continuation frames would never end and never reach
+// MaxMessageBytes: a client could keep a core busy for as long as it
+// liked. Browsers send a message in one frame; a streaming sender that
+// fragments 16 MiB into 4 KiB pieces stays under it.
+const MaxFragments = 4096
+
 // Reader parses the frames a client sends, incrementally, from the bytes
 // that have arrived so far, and assembles them into messages. The zero value
 // is ready to use. A Reader is not safe for concurrent use; it is meant to be
@@ -27,9 +34,10 @@ type Reader struct {
 	framePos  int64
 	remaining int64
 
-	msgOp  ws.OpCode // ws.OpText or ws.OpBinary while a message is open, else 0
-	msgLen int64     // payload bytes announced so far by the open message's frames
-	text   utf8State // validator for the open text message
+	msgOp     ws.OpCode // ws.OpText or ws.OpBinary while a message is open, else 0
+	msgLen    int64     // payload bytes announced so far by the open message's frames
+	fragments int       // data frames of the open message so far
+	text      utf8State // validator for the open text message
 
 	delivered bool  // the last event's payload is buf: reclaim it on the next call
 	closed    bool  // a close frame was read: the peer may send nothing more
@@ -119,7 +127,10 @@ func (r *Reader) Read(in []byte) (n int, ev Event, err error) {
 		}
 
 		if h.OpCode != ws.OpContinuation {
-			r.msgOp, r.msgLen, r.text = h.OpCode, 0, utf8Accept
+			r.msgOp, r.msgLen, r.fragments, r.text = h.OpCode, 0, 0, utf8Accept
+		}
+		if r.fragments++; r.fragments > MaxFragments {
+			return n, ev, r.fail(errTooManyFragments)
 		}
 		// Refuse an oversized message when the header announces it, before
 		// any of its payload is kept. Written as a subtraction so that a

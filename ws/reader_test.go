@@ -509,3 +509,45 @@ func TestErrorsNeedOnlyTheHeader(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxFragments: a message may come in MaxFragments frames, and one
+// frame more fails it with 1009, even when every frame is empty (a
+// message that never grows would otherwise never end).
+func TestMaxFragments(t *testing.T) {
+	frames := func(n int) []byte {
+		in := clientFrame(ws.OpBinary, false, nil)
+		for range n - 2 {
+			in = append(in, clientFrame(ws.OpContinuation, false, nil)...)
+		}
+		return append(in, clientFrame(ws.OpContinuation, true, []byte("x"))...)
+	}
+	r := &Reader{}
+	in := frames(MaxFragments)
+	n, ev, err := r.Read(in)
+	if err != nil || ev.Kind != Binary || string(ev.Payload) != "x" || n != len(in) {
+		t.Fatalf("%d fragments: n %d/%d, %v %q, %v", MaxFragments, n, len(in), ev.Kind, ev.Payload, err)
+	}
+	r = &Reader{}
+	_, _, err = r.Read(frames(MaxFragments + 1))
+	if !isCode(err, 1009) {
+		t.Fatalf("%d fragments: %v, want 1009", MaxFragments+1, err)
+	}
+	// Endless empty continuations fail once the count is passed, however
+	// the bytes are cut.
+	r = &Reader{}
+	endless := clientFrame(ws.OpText, false, nil)
+	for range MaxFragments {
+		endless = append(endless, clientFrame(ws.OpContinuation, false, nil)...)
+	}
+	var failed bool
+	var pending []byte
+	for off := 0; off < len(endless) && !failed; off += 7 {
+		pending = append(pending, endless[off:min(off+7, len(endless))]...)
+		n, _, err := r.Read(pending)
+		pending = pending[n:]
+		failed = isCode(err, 1009)
+	}
+	if !failed {
+		t.Fatal("endless empty continuation frames were never refused")
+	}
+}

@@ -166,48 +166,70 @@ func TestStreamBodiesEarlyAnswer(t *testing.T) {
 	}
 }
 
-// TestStreamBodiesEarlyAnswerBeyondMax: an early answer to a request whose
-// body is larger than MaxBodyBytes says Connection: close and the
-// connection closes cleanly, without waiting for the body.
-func TestStreamBodiesEarlyAnswerBeyondMax(t *testing.T) {
-	s, calls := streamServer(t, 1000)
-	t.Run("client sends no body", func(t *testing.T) {
-		c := s.Dial(t, 10*time.Second)
-		br := bufio.NewReader(c)
-		io.WriteString(c, "POST /early HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1048576\r\n\r\n")
-		resp, body := testserver.ReadResponse(t, br, "POST")
-		if resp.StatusCode != 200 || body != "early" || !hasClose(resp) {
-			t.Fatalf("early answer: %d %q close=%v; want 200 \"early\" with Connection: close", resp.StatusCode, body, hasClose(resp))
+// TestStreamBodiesMaxBodyBytes: MaxBodyBytes bounds streamed bodies as it
+// does buffered ones. A body of exactly the limit streams to the handler;
+// a Content-Length one past it is answered 413 without calling the
+// handler; a chunked body that grows past it is cut off with 413 once the
+// bytes go over, after the handler saw what came within the limit.
+func TestStreamBodiesMaxBodyBytes(t *testing.T) {
+	const max = 1000
+	s, calls := streamServer(t, max)
+	t.Run("at the limit", func(t *testing.T) {
+		body := strings.Repeat("a", max)
+		raw, _ := exchange(t, s, "POST /collect HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 1000\r\n\r\n"+body, 5*time.Second)
+		if testserver.StatusOf(raw) != 200 || !strings.HasSuffix(raw, "done") {
+			t.Fatalf("body of exactly MaxBodyBytes: %q", raw)
 		}
-		c.SetReadDeadline(time.Now().Add(3 * time.Second))
-		rest, how := readToEnd(br)
-		if rest != "" || how != endEOF {
-			t.Errorf("after an answer with Connection: close: %q, %v; want a clean close within 3 s", rest, how)
+		var got strings.Builder
+		for {
+			c := nextCall(t, calls, "a body piece")
+			got.WriteString(c.body)
+			if c.done {
+				break
+			}
+		}
+		if got.String() != body {
+			t.Errorf("handler got %d bytes, want %d", got.Len(), max)
 		}
 	})
-	t.Run("client sends part of the body", func(t *testing.T) {
-		c := s.Dial(t, 10*time.Second)
-		br := bufio.NewReader(c)
-		io.WriteString(c, "POST /early HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1048576\r\n\r\n")
-		resp, body := testserver.ReadResponse(t, br, "POST")
-		if resp.StatusCode != 200 || body != "early" || !hasClose(resp) {
-			t.Fatalf("early answer: %d %q close=%v", resp.StatusCode, body, hasClose(resp))
+	t.Run("Content-Length past the limit", func(t *testing.T) {
+		raw, how := exchange(t, s, "POST /collect HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1001\r\n\r\n", 5*time.Second)
+		if testserver.StatusOf(raw) != 413 || how != endEOF {
+			t.Fatalf("Content-Length one past MaxBodyBytes: %q, %v; want 413 and a close", raw, how)
 		}
-		io.WriteString(c, strings.Repeat("x", 5000))
-		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		noMoreCalls(t, calls, "a streamed body refused by its length")
+	})
+	t.Run("chunks past the limit", func(t *testing.T) {
+		c := s.Dial(t, 5*time.Second)
+		io.WriteString(c, "POST /collect HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n")
+		nextCall(t, calls, "the head")
+		io.WriteString(c, "258\r\n"+strings.Repeat("b", 600)+"\r\n") // 600 bytes: within the limit
+		if got := nextCall(t, calls, "the first piece"); len(got.body) != 600 || got.done {
+			t.Fatalf("first piece: %d bytes, done %v", len(got.body), got.done)
+		}
+		io.WriteString(c, "258\r\n"+strings.Repeat("b", 600)+"\r\n0\r\n\r\n") // 1200 in all
+		raw, how := readToEnd(c)
+		if testserver.StatusOf(raw) != 413 || how != endEOF {
+			t.Fatalf("chunked body past MaxBodyBytes: %q, %v; want 413 and a close", raw, how)
+		}
+		noMoreCalls(t, calls, "a streamed body past the limit")
+	})
+	t.Run("after an early answer", func(t *testing.T) {
+		c := s.Dial(t, 5*time.Second)
+		br := bufio.NewReader(c)
+		io.WriteString(c, "POST /early HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n")
+		resp, body := testserver.ReadResponse(t, br, "POST")
+		if resp.StatusCode != 200 || body != "early" {
+			t.Fatalf("early answer: %d %q", resp.StatusCode, body)
+		}
+		nextCall(t, calls, "the head")
+		io.WriteString(c, "7d0\r\n"+strings.Repeat("x", 2000)+"\r\n")
 		rest, how := readToEnd(br)
 		if rest != "" || (how != endEOF && how != endReset) {
-			t.Errorf("after the answer: %q, %v; want the connection closed", rest, how)
+			t.Errorf("discarding more than MaxBodyBytes after an early answer: %q, %v; want the connection closed", rest, how)
 		}
-		if how == endReset {
-			t.Logf("note: closed with a reset, not a FIN")
-		}
+		noMoreCalls(t, calls, "a discarded body")
 	})
-	for len(calls) > 0 {
-		if c := <-calls; c != (streamCall{"/early", "", false}) {
-			t.Errorf("unexpected call %+v", c)
-		}
-	}
 	mustServe(t, s)
 }
 

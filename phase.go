@@ -1,0 +1,83 @@
+package phttp
+
+// A connection's phase says what its input means and what may happen next.
+// Every change of phase goes through enter, against the table below, so the
+// life of a connection can be read in one place:
+//
+//	head ──▶ body ──▶ discard          a request: head, then its body (or
+//	  ▲       │          │              the rest of a body answered early)
+//	  │       ▼          ▼
+//	  └──── answer ◀─────┘              a detached answer is in progress
+//	  │
+//	  ▼
+//	  ws                                after a 101
+//
+//	any of them ──▶ closing ──▶ linger ──▶ closed
+//	any phase   ──▶ closed              (an abort)
+type connPhase uint8
+
+const (
+	phaseHead    connPhase = iota // reading a request head (or waiting for one)
+	phaseBody                     // reading a body the handler will get
+	phaseDiscard                  // reading and dropping a body the handler answered early
+	phaseAnswer                   // a detached answer is in progress: input waits
+	phaseWS                       // WebSocket frames
+	phaseClosing                  // flushing the queue before FIN
+	phaseLinger                   // FIN sent: reading only to drain the client's last bytes
+	phaseClosed                   // the socket is closed; the conn is only a stale reference
+)
+
+var phaseNames = [...]string{"head", "body", "discard", "answer", "ws", "closing", "linger", "closed"}
+
+func (p connPhase) String() string { return phaseNames[p] }
+
+// legalNext lists, for each phase, the phases it may move to (besides
+// itself and closed, which every phase may).
+var legalNext = [...][]connPhase{
+	phaseHead:    {phaseBody, phaseAnswer, phaseWS, phaseClosing},
+	phaseBody:    {phaseDiscard, phaseAnswer, phaseHead, phaseWS, phaseClosing},
+	phaseDiscard: {phaseAnswer, phaseHead, phaseWS, phaseClosing},
+	phaseAnswer:  {phaseHead, phaseWS, phaseClosing},
+	phaseWS:      {phaseClosing},
+	phaseClosing: {phaseLinger},
+	phaseLinger:  {},
+	phaseClosed:  {},
+}
+
+// legalMove reports whether a connection in phase from may enter to.
+func legalMove(from, to connPhase) bool {
+	if from == to && from != phaseClosed || to == phaseClosed && from != phaseClosed {
+		return true
+	}
+	for _, p := range legalNext[from] {
+		if p == to {
+			return true
+		}
+	}
+	return false
+}
+
+// enter moves c to phase p. A move the table does not allow is a bug in the
+// loop: it is logged and the connection aborted, rather than left in a
+// state no code expects. It reports whether c moved.
+func (lp *eventLoop) enter(c *conn, p connPhase) bool {
+	if legalMove(c.phase, p) {
+		c.phase = p
+		return true
+	}
+	lp.srv.logger().Error("phttp: internal error: illegal connection phase change; closing", "from", c.phase.String(), "to", p.String(), "conn", uint64(c.id))
+	lp.closeConn(c, CloseInternalError)
+	return false
+}
+
+// closed reports whether c's socket has been closed: code holding a
+// reference from earlier in the turn asks this before touching c.
+func (c *conn) closed() bool { return c.phase == phaseClosed }
+
+// closing reports whether c is on its way out (flushing, lingering or
+// closed): no more input is handled.
+func (c *conn) closing() bool { return c.phase >= phaseClosing }
+
+// idle reports whether c waits between requests with nothing buffered: a
+// keep-alive connection that Shutdown and IdleTimeout may close at once.
+func (c *conn) idle() bool { return c.phase == phaseHead && c.rs == nil && len(c.inBuf) == 0 }
