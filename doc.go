@@ -8,8 +8,12 @@
 // no locks; other goroutines reach that state through Server.Post. An idle
 // keep-alive connection costs a few hundred bytes and no goroutine.
 //
-// phttp never starts a goroutine per connection, never buffers more than
-// SendQueueBytes for a slow reader, never forwards an ambiguous request
-// (conflicting lengths, obs-fold, bare CR, bad chunk sizes) to the Handler,
-// and does not speak TLS or HTTP/2: it is meant to sit on 127.0.0.1.
+// phttp never starts a goroutine per connection, never lets senders on
+// other goroutines queue more than SendQueueBytes for a slow reader (the
+// loop's own answers pause reading from it instead), never holds more
+// than MaxBufferedBytes of unfinished input in all, never forwards an
+// ambiguous request (conflicting lengths, obs-fold, bare CR, bad chunk
+// sizes) to the Handler, never runs the Handler on a goroutine other than
+// the one driving the loop, and does not speak TLS or HTTP/2: it is meant
+// to sit on 127.0.0.1.
 package phttp

@@ -7,19 +7,18 @@ var (
 	// connection (or the server) is gone. Bytes it did not accept were
 	// not queued.
 	ErrClosed = errors.New("phttp: connection closed")
-	// ErrQueueFull is returned by TrySendWebSocket, and by waiting sends
-	// called from the loop goroutine, when the connection's outbound
-	// queue has no room for the frame.
+	// ErrQueueFull is returned by TrySendWebSocket, and by a Response's
+	// SendWebSocket used after its handler call, when the connection's
+	// outbound queue has no room for the frame.
 	ErrQueueFull = errors.New("phttp: send queue full")
 	// ErrNotListening is returned by Run and Step when neither Listen nor
 	// Serve was called first.
 	ErrNotListening = errors.New("phttp: server has no listener")
 	// ErrServerStopped is returned by Listen, Serve, Run and Step after
-	// Stop or Shutdown.
+	// Stop or Shutdown, and by Shutdown when Stop came first.
 	ErrServerStopped = errors.New("phttp: server stopped")
 	// ErrNotWebSocket is returned by WebSocket sends to a connection that
-	// is not an upgraded WebSocket, and by AcceptWebSocket's callers'
-	// Send when the request was not an upgrade.
+	// is not (or not yet) an upgraded WebSocket.
 	ErrNotWebSocket = errors.New("phttp: not a WebSocket connection")
 	// ErrBadMessageType is returned by WebSocket sends given a type other
 	// than WebSocketText or WebSocketBinary.

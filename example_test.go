@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/phttp-go/phttp"
 )
 
@@ -51,9 +52,21 @@ func Example_webSocketEcho() {
 			log.Printf("connection %d closed: %d %s", r.ConnID, r.CloseCode, r.CloseReason)
 		}
 	}}
-	if err := srv.ListenAndRun("127.0.0.1:8080"); err != nil {
+	if err := srv.Listen("tcp", "127.0.0.1:0"); err != nil {
 		log.Fatal(err)
 	}
+	go srv.Run()
+	defer srv.Stop()
+
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr().String()+"/ws", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	c.WriteMessage(websocket.TextMessage, []byte("hello"))
+	_, msg, err := c.ReadMessage()
+	fmt.Println(string(msg), err)
+	// Output: hello <nil>
 }
 
 // Shutdown lets requests in flight finish; Stop closes everything at once.
