@@ -192,8 +192,8 @@ func (p *epollPoller) collect(evs []pollEvent, n int) []pollEvent {
 
 func (p *epollPoller) drainWake() {
 	var buf [8]byte
-	unix.Read(p.eventfd, buf[:])
-	p.wakeup.drained() // after the read: see wakeSignal.drained
+	unix.Read(p.eventfd, buf[:]) // one read resets the counter
+	p.wakeup.drained()           // after the read: see wakeSignal.drained
 }
 
 func (p *epollPoller) wake() error { return p.wakeup.wake() }

@@ -4,7 +4,6 @@ package phttp
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"syscall"
 	"time"
@@ -53,7 +52,7 @@ func newPoller() (poller, error) {
 		wakeWr: wr,
 	}
 	p.set.init(sysSocket(rd), unix.PollFd{Fd: int32(rd), Events: unix.POLLIN})
-	p.wakeup.write = p.writeWake
+	p.wakeup.write, p.wakeup.read = p.writeWake, p.readWake
 	return p, nil
 }
 
@@ -133,7 +132,7 @@ func (p *pollPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, 
 		}
 		n--
 		if i == 0 {
-			if err := p.drainWake(int(r)); err != nil {
+			if err := p.wakeup.drain(int(r)); err != nil {
 				return evs, err
 			}
 			continue
@@ -157,29 +156,20 @@ func (p *pollPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, 
 	return evs, nil
 }
 
-// drainWake reads every wake byte, then clears the fold flag (see
-// wakeSignal.drained for why in that order). If the pipe has broken, the
-// poller cannot be woken any more and would report it forever, so that
-// is an error for the loop rather than a silent spin.
-func (p *pollPoller) drainWake(revents int) error {
-	defer p.wakeup.drained()
-	var buf [64]byte
-	for range 64 {
-		n, err := unix.Read(p.wakeRd, buf[:])
-		switch {
-		case err == unix.EAGAIN:
-			return nil
-		case err == unix.EINTR:
+// readWake reads wake bytes from the pipe for wakeSignal.drain.
+func (p *pollPoller) readWake(buf []byte) (int, error) {
+	for {
+		n, err := unix.Read(p.wakeRd, buf)
+		switch err {
+		case nil:
+			return n, nil
+		case unix.EINTR:
 			continue
-		case err != nil:
-			return os.NewSyscallError("wake-up read", err)
-		case n == 0:
-			return fmt.Errorf("phttp: wake-up pipe closed (revents %#x)", revents)
-		case n < len(buf):
-			return nil
+		case unix.EAGAIN:
+			return 0, errWouldBlock
 		}
+		return 0, os.NewSyscallError("wake-up read", err)
 	}
-	return nil
 }
 
 func (p *pollPoller) wake() error { return p.wakeup.wake() }

@@ -56,7 +56,7 @@ func newPoller() (poller, error) {
 		wakeWr: wr,
 	}
 	p.set.init(sysSocket(rd), wsaPollFD{fd: rd, events: pollRDNORM})
-	p.wakeup.write = p.writeWake
+	p.wakeup.write, p.wakeup.read = p.writeWake, p.readWake
 	return p, nil
 }
 
@@ -109,7 +109,7 @@ func (p *wsaPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, e
 		}
 		n--
 		if i == 0 {
-			if err := p.drainWake(r); err != nil {
+			if err := p.wakeup.drain(int(r)); err != nil {
 				return evs, err
 			}
 			continue
@@ -131,27 +131,16 @@ func (p *wsaPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, e
 	return evs, nil
 }
 
-// drainWake reads every wake byte, then clears the fold flag (see
-// wakeSignal.drained for why in that order). If the pair has broken, the
-// poller cannot be woken any more and would report it forever, so that
-// is an error for the loop rather than a silent spin.
-func (p *wsaPoller) drainWake(revents int16) error {
-	defer p.wakeup.drained()
-	var buf [64]byte
-	for range 64 {
-		n, err := recv(p.wakeRd, buf[:])
-		switch {
-		case errors.Is(err, windows.WSAEWOULDBLOCK):
-			return nil
-		case err != nil:
-			return os.NewSyscallError("wake-up recv", err)
-		case n == 0:
-			return fmt.Errorf("phttp: wake-up socket closed (revents %#x)", revents)
-		case n < len(buf):
-			return nil
-		}
+// readWake receives wake bytes from the pair for wakeSignal.drain.
+func (p *wsaPoller) readWake(buf []byte) (int, error) {
+	n, err := recv(p.wakeRd, buf)
+	switch {
+	case errors.Is(err, windows.WSAEWOULDBLOCK):
+		return 0, errWouldBlock
+	case err != nil:
+		return 0, os.NewSyscallError("wake-up recv", err)
 	}
-	return nil
+	return n, nil
 }
 
 func (p *wsaPoller) wake() error { return p.wakeup.wake() }

@@ -1,6 +1,8 @@
 package phttp
 
 import (
+	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 )
@@ -23,6 +25,9 @@ type wakeSignal struct {
 	// write makes the descriptor readable; a descriptor already full
 	// counts as success, since the loop will wake anyway.
 	write func() error
+	// read takes wake bytes off the descriptor for drain, errWouldBlock
+	// once none is left. The loop's only.
+	read func([]byte) (int, error)
 }
 
 // wake makes the poller's current or next wait return. Any goroutine.
@@ -38,6 +43,29 @@ func (w *wakeSignal) wake() error {
 	if err := w.write(); err != nil {
 		w.pending.Store(false) // let the next wake try again
 		return err
+	}
+	return nil
+}
+
+// drain reads the wake-up descriptor empty, then clears the fold flag. revents
+// is what the poller reported, for the error. A descriptor at its end has
+// broken: the poller cannot be woken any more and would report it
+// forever, so that is an error for the loop rather than a silent spin.
+func (w *wakeSignal) drain(revents int) error {
+	defer w.drained()
+	var buf [64]byte
+	for range 64 {
+		n, err := w.read(buf[:])
+		switch {
+		case errors.Is(err, errWouldBlock):
+			return nil
+		case err != nil:
+			return err
+		case n == 0:
+			return fmt.Errorf("phttp: wake-up descriptor closed (revents %#x)", revents)
+		case n < len(buf):
+			return nil
+		}
 	}
 	return nil
 }
