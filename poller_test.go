@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -635,6 +636,11 @@ func TestPollerHangupWatch(t *testing.T) {
 	}
 	for _, ev := range evs {
 		t.Fatalf("event for data on a hang-up watch: %+v", ev)
+	}
+	if runtime.GOOS == "windows" && os.Getenv("WINEPREFIX") != "" {
+		// Windows documents POLLHUP for a peer's FIN whatever is asked
+		// for (WSAPoll); Wine raises it only with POLLRDNORM asked for.
+		t.Skip("wine does not report a half-close to a socket polled for no events")
 	}
 	if err := client.(*net.TCPConn).CloseWrite(); err != nil {
 		t.Fatalf("client CloseWrite: %v", err)
