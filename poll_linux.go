@@ -61,7 +61,7 @@ func newPoller() (poller, error) {
 		return nil, os.NewSyscallError("eventfd", err)
 	}
 	p := &epollPoller{epfd: epfd, eventfd: efd, raw: make([]unix.EpollEvent, 256)}
-	p.wakeup.write = p.writeWake
+	p.wakeup.write, p.wakeup.read = p.writeWake, p.readWake
 	if err := p.ctl(unix.EPOLL_CTL_ADD, sysSocket(efd), wakeToken, unix.EPOLLIN); err != nil {
 		p.close()
 		return nil, err
@@ -125,7 +125,10 @@ func (p *epollPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent,
 	evs = evs[:0]
 	if timeout == 0 {
 		n, err := p.epollNow()
-		return p.collect(evs, n), err
+		if err != nil {
+			return evs, err
+		}
+		return p.collect(evs, n)
 	}
 	// The next timer is a fixed instant while nothing changes, so rounded
 	// to epoll's millisecond the deadline is usually the one already set,
@@ -149,7 +152,10 @@ func (p *epollPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent,
 	if err != nil {
 		return evs, err
 	}
-	return p.collect(evs, p.ready), p.readyErr
+	if p.readyErr != nil {
+		return evs, p.readyErr
+	}
+	return p.collect(evs, p.ready)
 }
 
 // pollReady is called by the runtime poller when epfd may be readable; it
@@ -172,12 +178,14 @@ func (p *epollPoller) epollNow() (int, error) {
 }
 
 // collect turns n raw events into pollEvents, consuming a wake-up.
-func (p *epollPoller) collect(evs []pollEvent, n int) []pollEvent {
+func (p *epollPoller) collect(evs []pollEvent, n int) ([]pollEvent, error) {
 	for i := range n {
 		raw := &p.raw[i]
 		token := binary.NativeEndian.Uint64((*[8]byte)(unsafePointer(&raw.Fd))[:])
 		if token == wakeToken {
-			p.drainWake()
+			if err := p.wakeup.drain(int(raw.Events)); err != nil {
+				return evs, err
+			}
 			continue
 		}
 		evs = append(evs, pollEvent{
@@ -187,13 +195,24 @@ func (p *epollPoller) collect(evs []pollEvent, n int) []pollEvent {
 			hangup:   raw.Events&(unix.EPOLLHUP|unix.EPOLLERR) != 0,
 		})
 	}
-	return evs
+	return evs, nil
 }
 
-func (p *epollPoller) drainWake() {
-	var buf [8]byte
-	unix.Read(p.eventfd, buf[:]) // one read resets the counter
-	p.wakeup.drained()           // after the read: see wakeSignal.drained
+// readWake reads the eventfd counter (one read resets it) for
+// wakeSignal.drain.
+func (p *epollPoller) readWake(buf []byte) (int, error) {
+	for {
+		n, err := unix.Read(p.eventfd, buf)
+		switch err {
+		case nil:
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return 0, errWouldBlock
+		}
+		return 0, os.NewSyscallError("eventfd read", err)
+	}
 }
 
 func (p *epollPoller) wake() error { return p.wakeup.wake() }
