@@ -61,7 +61,7 @@ func newPoller() (poller, error) {
 		return nil, os.NewSyscallError("eventfd", err)
 	}
 	p := &epollPoller{epfd: epfd, eventfd: efd, raw: make([]unix.EpollEvent, 256)}
-	p.wakeup.write, p.wakeup.read = p.writeWake, p.readWake
+	p.wakeup.write, p.wakeup.readEnd = p.writeWake, sysSocket(p.eventfd)
 	if err := p.ctl(unix.EPOLL_CTL_ADD, sysSocket(efd), wakeToken, unix.EPOLLIN); err != nil {
 		p.close()
 		return nil, err
@@ -196,23 +196,6 @@ func (p *epollPoller) collect(evs []pollEvent, n int) ([]pollEvent, error) {
 		})
 	}
 	return evs, nil
-}
-
-// readWake reads the eventfd counter (one read resets it) for
-// wakeSignal.drain.
-func (p *epollPoller) readWake(buf []byte) (int, error) {
-	for {
-		n, err := unix.Read(p.eventfd, buf)
-		switch err {
-		case nil:
-			return n, nil
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			return 0, errWouldBlock
-		}
-		return 0, os.NewSyscallError("eventfd read", err)
-	}
 }
 
 func (p *epollPoller) wake() error { return p.wakeup.wake() }

@@ -52,7 +52,7 @@ func newPoller() (poller, error) {
 		wakeWr: wr,
 	}
 	p.set.init(sysSocket(rd), unix.PollFd{Fd: int32(rd), Events: unix.POLLIN})
-	p.wakeup.write, p.wakeup.read = p.writeWake, p.readWake
+	p.wakeup.write, p.wakeup.readEnd = p.writeWake, sysSocket(p.wakeRd)
 	return p, nil
 }
 
@@ -154,22 +154,6 @@ func (p *pollPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, 
 		})
 	}
 	return evs, nil
-}
-
-// readWake reads wake bytes from the pipe for wakeSignal.drain.
-func (p *pollPoller) readWake(buf []byte) (int, error) {
-	for {
-		n, err := unix.Read(p.wakeRd, buf)
-		switch err {
-		case nil:
-			return n, nil
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			return 0, errWouldBlock
-		}
-		return 0, os.NewSyscallError("wake-up read", err)
-	}
 }
 
 func (p *pollPoller) wake() error { return p.wakeup.wake() }

@@ -56,7 +56,7 @@ func newPoller() (poller, error) {
 		wakeWr: wr,
 	}
 	p.set.init(sysSocket(rd), wsaPollFD{fd: rd, events: pollRDNORM})
-	p.wakeup.write, p.wakeup.read = p.writeWake, p.readWake
+	p.wakeup.write, p.wakeup.readEnd = p.writeWake, sysSocket(p.wakeRd)
 	return p, nil
 }
 
@@ -129,18 +129,6 @@ func (p *wsaPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, e
 		})
 	}
 	return evs, nil
-}
-
-// readWake receives wake bytes from the pair for wakeSignal.drain.
-func (p *wsaPoller) readWake(buf []byte) (int, error) {
-	n, err := recv(p.wakeRd, buf)
-	switch {
-	case errors.Is(err, windows.WSAEWOULDBLOCK):
-		return 0, errWouldBlock
-	case err != nil:
-		return 0, os.NewSyscallError("wake-up recv", err)
-	}
-	return n, nil
 }
 
 func (p *wsaPoller) wake() error { return p.wakeup.wake() }

@@ -3,6 +3,7 @@ package phttp
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 )
@@ -25,9 +26,10 @@ type wakeSignal struct {
 	// write makes the descriptor readable; a descriptor already full
 	// counts as success, since the loop will wake anyway.
 	write func() error
-	// read takes wake bytes off the descriptor for drain, errWouldBlock
-	// once none is left. The loop's only.
-	read func([]byte) (int, error)
+	// readEnd is the descriptor drain reads the wake-ups from (the
+	// eventfd, the pipe's read end, the pair's receiving socket). The
+	// loop's only.
+	readEnd sysSocket
 }
 
 // wake makes the poller's current or next wait return. Any goroutine.
@@ -55,14 +57,14 @@ func (w *wakeSignal) drain(revents int) error {
 	defer w.drained()
 	var buf [64]byte
 	for range 64 {
-		n, err := w.read(buf[:])
+		n, err := readSocket(w.readEnd, buf[:])
 		switch {
 		case errors.Is(err, errWouldBlock):
 			return nil
-		case err != nil:
-			return err
-		case n == 0:
+		case err == io.EOF:
 			return fmt.Errorf("phttp: wake-up descriptor closed (revents %#x)", revents)
+		case err != nil:
+			return fmt.Errorf("phttp: wake-up read: %w", err)
 		case n < len(buf):
 			return nil
 		}
