@@ -108,6 +108,15 @@ func (p *wsaPoller) wait(evs []pollEvent, timeout time.Duration) ([]pollEvent, e
 			continue
 		}
 		n--
+		// Only what was asked for, and the conditions reported whatever
+		// is asked (as Microsoft documents WSAPoll): a socket kept under
+		// a hang-up watch asks for no data, and data arriving on it (a
+		// request pipelined behind a detached answer) must not read as
+		// the client going away, whatever an implementation reports.
+		r &= p.set.entries[i].events | pollHUP | pollERR | pollNVAL
+		if r == 0 {
+			continue
+		}
 		if i == 0 {
 			if err := p.wakeup.drain(int(r)); err != nil {
 				return evs, err
