@@ -163,7 +163,9 @@ func (lp *eventLoop) step(timeout time.Duration) error {
 	if !lp.listened {
 		return ErrNotListening
 	}
-	lp.ran.Store(true)
+	if !lp.ran.Load() {
+		lp.ran.Store(true)
+	}
 	wait := lp.waitFor(timeout)
 	evs, err := lp.poll.wait(lp.events, wait)
 	lp.events = evs[:0]
