@@ -29,6 +29,11 @@ func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
 	rs.fields = fields
 	r.Header = fields
 	r.ContentLength = h.ContentLength
+	if h.Chunked {
+		r.ContentLength = -1
+	} else if h.ContentLength < 0 {
+		r.ContentLength = 0 // no body framing: no body (RFC 9112 §6.3), as net/http says
+	}
 	r.Chunked = h.Chunked
 	r.BodyDone = false
 	r.Body = nil

@@ -30,7 +30,7 @@ type Request struct {
 	Host string
 
 	Header        Header // ordered name/value pairs; Get is case-insensitive
-	ContentLength int64  // -1 when unknown (chunked, or no body framing)
+	ContentLength int64  // the body's length: 0 without a body, -1 when unknown (chunked); a WebSocket message's length
 	Chunked       bool
 	RemoteAddr    net.Addr
 

@@ -85,9 +85,15 @@ type Server struct {
 	// socket: localhost, 127.0.0.1 and [::1], any port. Others get 421.
 	AllowedHosts []string
 	// CheckOrigin decides WebSocket upgrades; false answers 403. When
-	// nil, an upgrade is allowed if Origin is absent or names the same
-	// host as the request (cross-site WebSocket hijacking protection).
+	// nil, an upgrade is allowed if SameOrigin says so or its Origin is
+	// one of AllowedOrigins (cross-site WebSocket hijacking protection).
+	// It runs on the loop goroutine, like the handler.
 	CheckOrigin func(r *Request) bool
+	// AllowedOrigins lists the origins whose pages may open a WebSocket
+	// besides the server's own, as scheme://host[:port] ("http://localhost:5173"
+	// for a dev server); a missing port is the scheme's default. Ignored
+	// when CheckOrigin is set.
+	AllowedOrigins []string
 
 	// Logger receives errors (handler panics, accept failures) and, at
 	// slog.LevelDebug, refused client input. Nil uses slog.Default().

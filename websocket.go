@@ -2,7 +2,6 @@ package phttp
 
 import (
 	"errors"
-	"net/url"
 
 	"github.com/gobwas/httphead"
 	gws "github.com/gobwas/ws"
@@ -78,26 +77,6 @@ func offeredProtocol(h Header, protocol string) bool {
 	return false
 }
 
-// originAllowed applies CheckOrigin, or the default: no Origin, or an
-// Origin naming the same host and port as the request.
-func (lp *eventLoop) originAllowed(r *Request) bool {
-	if f := lp.srv.CheckOrigin; f != nil {
-		return f(r)
-	}
-	origin := r.Header.Values("Origin")
-	if len(origin) == 0 {
-		return true
-	}
-	if len(origin) > 1 {
-		return false
-	}
-	u, err := url.Parse(origin[0])
-	if err != nil || u.Host == "" {
-		return false
-	}
-	return equalFold(u.Host, r.Host)
-}
-
 // upgrade turns c into a WebSocket after its 101 was queued. The
 // connection gets its own Request (the upgrade request's strings, which
 // every event carries) and Response, for all its events.
@@ -105,7 +84,7 @@ func (lp *eventLoop) upgrade(c *conn, rs *reqState) {
 	r := &rs.req
 	ws := &wsConn{}
 	ws.req = Request{
-		ConnID: c.id, Server: lp.srv, RemoteAddr: c.remote, ContentLength: -1, BodyDone: true,
+		ConnID: c.id, Server: lp.srv, RemoteAddr: c.remote, BodyDone: true,
 		Method: r.Method, URI: r.URI, Path: r.Path, RawPath: r.RawPath,
 		RawQuery: r.RawQuery, Fragment: r.Fragment, Host: r.Host, Proto: "HTTP/1.1",
 	}
@@ -177,6 +156,7 @@ func (lp *eventLoop) deliverMessage(c *conn, ev pws.Event) {
 		r.Type = WebSocketBinary
 	}
 	r.Body = ev.Payload
+	r.ContentLength = int64(len(r.Body))
 	lp.callHandler(w, r)
 	r.Body = nil
 	if w.panicked && !c.closing() {
@@ -190,7 +170,7 @@ func (lp *eventLoop) deliverMessage(c *conn, ev pws.Event) {
 // reads only what never changes.
 func (lp *eventLoop) wsEvent(c *conn) (*Request, *Response) {
 	r, w := &c.ws.req, &c.ws.resp
-	r.Body, r.CloseCode, r.CloseReason = nil, 0, ""
+	r.Body, r.ContentLength, r.CloseCode, r.CloseReason = nil, 0, 0, ""
 	w.Status, w.Header, w.Body, w.panicked = 0, w.Header[:0], w.Body[:0], false
 	return r, w
 }

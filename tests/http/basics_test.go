@@ -490,3 +490,24 @@ func TestResponseHeaderInjection(t *testing.T) {
 		t.Errorf("bare CR in the response:\n%q", raw)
 	}
 }
+
+// TestRequestContentLength: ContentLength is 0 for a request without a
+// body (as net/http sets it), the length when Content-Length gives it, and
+// -1 only when it is unknown (chunked).
+func TestRequestContentLength(t *testing.T) {
+	s := testserver.Start(t, &phttp.Server{Handler: func(w *phttp.Response, r *phttp.Request) {
+		fmt.Fprintf(w, "%d %d", r.ContentLength, len(r.Body))
+	}})
+	for req, want := range map[string]string{
+		"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n": "0 0",
+		"GET / HTTP/1.0\r\n\r\n": "0 0",
+		"POST / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 0\r\n\r\n":                               "0 0",
+		"POST / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello":                          "5 5",
+		"POST / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n": "-1 3",
+	} {
+		raw, _ := exchange(t, s, req, 5*time.Second)
+		if !strings.HasSuffix(raw, "\r\n\r\n"+want) {
+			t.Errorf("%q: answered %q, want body %q", req, raw, want)
+		}
+	}
+}

@@ -225,3 +225,39 @@ func TestEarlyFrames(t *testing.T) {
 		t.Errorf("close sent with the request: answered %d, want 1000", code)
 	}
 }
+
+// TestAllowedOrigins: pages from the origins listed in AllowedOrigins may
+// open a WebSocket besides the server's own; any other origin, another
+// port or scheme of a listed one included, gets 403.
+func TestAllowedOrigins(t *testing.T) {
+	s := startWS(t, func(srv *phttp.Server, _ *recorder) {
+		srv.AllowedOrigins = []string{"http://localhost:5173", "https://app.example"}
+	})
+	for origin, want := range map[string]int{
+		"":                           101,
+		"http://" + s.Host:           101,
+		"http://localhost:5173":      101,
+		"http://LOCALHOST:5173":      101,
+		"https://app.example":        101,
+		"https://app.example:443":    101,
+		"http://localhost:5174":      403,
+		"https://localhost:5173":     403,
+		"http://app.example":         403,
+		"http://evil.example":        403,
+		"http://localhost:5173.evil": 403,
+	} {
+		resp, _ := s.exchange(t, upgradeRequest(s.Host, "/ws", newKey(), "Origin: "+origin+"\r\n"))
+		if origin == "" {
+			resp, _ = s.exchange(t, upgradeRequest(s.Host, "/ws", newKey(), ""))
+		}
+		if resp.StatusCode != want {
+			t.Errorf("Origin %q: %d, want %d", origin, resp.StatusCode, want)
+		}
+	}
+	// A real client from an allowed origin.
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+s.Host+"/ws", http.Header{"Origin": {"http://localhost:5173"}})
+	if err != nil {
+		t.Fatalf("gorilla from an allowed origin: %v", err)
+	}
+	c.Close()
+}
