@@ -162,6 +162,7 @@ func (lp *eventLoop) writeAnswer(c *conn, rs *reqState) {
 		w.closeConn = true
 	}
 	lp.queueAnswer(c, w) // may set closeConn (the handler's own Connection: close)
+	w.done = true
 	lp.answerEnded(rs, answerEnd{done: true, close: w.closeConn, upgrade: w.upgraded})
 }
 

@@ -48,6 +48,9 @@ type Response struct {
 	panicked  bool  // the handler panicked
 	declared  int64 // Content-Length the handler set on a detached answer, or -1
 	sent      int64 // body bytes queued on a detached answer
+	// greeting holds WebSocket frames sent through w after
+	// AcceptWebSocket, before the 101 went out: they follow it.
+	greeting []byte
 }
 
 // reset makes w the fresh Response of the request in rs. Only the loop
@@ -60,7 +63,7 @@ func (w *Response) reset(lp *eventLoop, c *conn, rs *reqState) {
 	w.http10 = rs.req.Proto == "HTTP/1.0"
 	w.keepAlive = c.keepAlive
 	w.detached, w.wroteHead, w.done, w.chunked, w.closeConn, w.upgraded, w.panicked = false, false, false, false, false, false, false
-	w.declared, w.sent = -1, 0
+	w.declared, w.sent, w.greeting = -1, 0, w.greeting[:0]
 }
 
 // Write appends p to Body; it never fails. It implements io.Writer. Call it
@@ -132,6 +135,15 @@ func (w *Response) checkStatus() {
 	}
 	w.lp.srv.logger().Error("phttp: handler set an invalid final status; answering 500", "status", s, "method", w.r.Method, "path", w.r.Path, "conn", uint64(w.r.ConnID))
 	w.internalError()
+}
+
+// appendGreeting appends the frames sent before the 101, if it is one.
+func (w *Response) appendGreeting(dst []byte) []byte {
+	if w.upgraded {
+		dst = append(dst, w.greeting...)
+	}
+	w.greeting = w.greeting[:0]
+	return dst
 }
 
 // internalError replaces the answer with a plain 500.
@@ -297,6 +309,7 @@ func (w *Response) Send() error {
 		if w.bodyAllowed() {
 			out = append(out, w.Body...)
 		}
+		out = w.appendGreeting(out)
 		w.wroteHead = true
 		w.Body = w.Body[:0]
 	} else {
@@ -369,7 +382,7 @@ func (w *Response) appendStreamHead(dst []byte) []byte {
 		w.chunked = true
 		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
 	}
-	return w.appendConnection(dst)
+	return w.appendGreeting(w.appendConnection(dst))
 }
 
 // appendBodyPiece appends Body in the answer's framing and empties it. It

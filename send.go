@@ -128,13 +128,24 @@ func frameOpcode(t RequestType, p []byte) (gws.OpCode, error) {
 
 // SendWebSocket sends a message on the connection this WebSocket event
 // came from. It never waits: during the handler call the frame is queued
-// as the loop's own answer. It returns ErrClosed once the connection is
+// as the loop's own answer. On the upgrade request itself, after
+// AcceptWebSocket, it sends a greeting: the frame goes out right after
+// the 101 (and not at all if the answer turns out not to be one). It returns ErrClosed once the connection is
 // closing. A Response kept past its handler call may be used from any
 // goroutine: it still reaches only its own connection, and behaves like
 // Server.TrySendWebSocket (ErrQueueFull when the queue is full).
 func (w *Response) SendWebSocket(t RequestType, p []byte) error {
 	if w.lp == nil || w.c == nil {
 		return ErrNotWebSocket
+	}
+	if w.rs != nil && w.upgraded && !w.wroteHead && !w.done {
+		// Accepted but the 101 has not gone yet: the frame follows it.
+		op, err := frameOpcode(t, p)
+		if err != nil {
+			return err
+		}
+		w.greeting = pws.AppendFrame(w.greeting, op, true, p)
+		return nil
 	}
 	if w.inCall.Load() {
 		op, err := frameOpcode(t, p)

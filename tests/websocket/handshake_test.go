@@ -261,3 +261,45 @@ func TestAllowedOrigins(t *testing.T) {
 	}
 	c.Close()
 }
+
+// TestGreeting: a message sent with w.SendWebSocket in the call that
+// accepted the WebSocket goes out right after the 101, synchronous or
+// detached; a handshake that fails sends no frame.
+func TestGreeting(t *testing.T) {
+	s := startWS(t, func(srv *phttp.Server, rec *recorder) {
+		srv.Handler = func(w *phttp.Response, r *phttp.Request) {
+			if r.Type != phttp.HTTP || r.Path == "/id" {
+				rec.handle(w, r)
+				return
+			}
+			w.AcceptWebSocket("")
+			if err := w.SendWebSocket(phttp.WebSocketText, []byte("hello "+r.Path)); err != nil {
+				return // the handshake failed: its refusal stands
+			}
+			w.SendWebSocket(phttp.WebSocketText, []byte("second"))
+			if r.Path == "/detached" {
+				w.Detach()
+				go w.Send()
+			}
+		}
+	})
+	for _, path := range []string{"/sync", "/detached"} {
+		c := s.dialGorilla(t, path, nil)
+		deadline(c, wait)
+		for _, want := range []string{"hello " + path, "second"} {
+			if _, got, err := c.ReadMessage(); err != nil || string(got) != want {
+				t.Fatalf("%s: read %q, %v; want %q", path, got, err, want)
+			}
+		}
+		c.WriteMessage(websocket.TextMessage, []byte("echo"))
+		if _, got, err := c.ReadMessage(); err != nil || string(got) != "echo" {
+			t.Fatalf("%s: echo after the greeting: %q, %v", path, got, err)
+		}
+	}
+	// A bad handshake (version 12): 426, and no frame behind it.
+	bad := strings.Replace(upgradeRequest(s.Host, "/sync", newKey(), ""), "Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 12", 1)
+	raw := s.RawExchange(t, bad+"GET /id HTTP/1.1\r\nHost: "+s.Host+"\r\nConnection: close\r\n\r\n", wait)
+	if !strings.HasPrefix(raw, "HTTP/1.1 426") || strings.Contains(raw, "hello") || strings.Count(raw, "HTTP/1.1 ") != 2 {
+		t.Errorf("refused handshake: %q", raw)
+	}
+}
