@@ -23,15 +23,26 @@ func (lp *eventLoop) beginClose(c *conn) {
 }
 
 // releaseInput drops what c holds of input (the request in progress, a
-// partial head or frame, a message under assembly) and gives its share of
-// MaxBufferedBytes back.
+// partial head or frame, a message under assembly), gives its share of
+// MaxBufferedBytes back, and ends the contexts of its request or
+// WebSocket: nothing more will be read for them.
 func (lp *eventLoop) releaseInput(c *conn) {
 	lp.releaseReqState(c)
 	c.inBuf = nil
 	if c.ws != nil {
 		c.ws.reader.Reset()
+		c.ws.life.end(lp.closeCause())
 	}
 	lp.dropHeld(c)
+}
+
+// closeCause is why the contexts of a closing connection end: the server
+// stopping, or the connection itself going.
+func (lp *eventLoop) closeCause() error {
+	if lp.stopping {
+		return ErrServerStopped
+	}
+	return ErrClosed
 }
 
 // startLinger sends FIN and drains the client's last bytes for a while.

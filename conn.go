@@ -76,6 +76,7 @@ type reqState struct {
 	bodyMax int64  // what may still be read (MaxBodyBytes budget)
 	left    int64  // Content-Length bytes still to come; -1 with chunked
 
+	life      lifetime  // the request's Context
 	bodyDone  bool      // the whole body has been read (or discarded)
 	handled   bool      // the handler answered or detached: it is not called again
 	expect100 bool      // a 100 Continue is owed once the handler lets the body come
@@ -89,6 +90,7 @@ type reqState struct {
 // connection.
 type wsConn struct {
 	reader   pws.Reader
+	life     lifetime // the connection's Context, which its events carry
 	req      Request
 	resp     Response
 	reported bool // the handler has seen its WebSocketClose

@@ -15,7 +15,7 @@ func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
 	head := lp.heads.copy(raw)
 	h := &rs.head
 	r := &rs.req
-	r.Type, r.ConnID, r.Server, r.RemoteAddr = HTTP, c.id, lp.srv, c.remote
+	r.Type, r.ConnID, r.Server, r.RemoteAddr, r.life = HTTP, c.id, lp.srv, c.remote, &rs.life
 	r.Method = head[h.Method.Start:h.Method.End]
 	r.URI = head[h.Target.Start:h.Target.End]
 	r.Proto = "HTTP/1.1"
@@ -198,6 +198,7 @@ func (lp *eventLoop) afterAnswer(c *conn, rs *reqState) {
 // read: the connection closes, upgrades, or waits for the next request.
 func (lp *eventLoop) finishRequest(c *conn, rs *reqState) {
 	c.served++
+	rs.life.end(ErrAnswerSent)
 	if rs.end.close || !c.keepAlive || lp.shuttingDown {
 		lp.beginClose(c)
 		return
@@ -251,13 +252,16 @@ func (lp *eventLoop) putReqState(rs *reqState) {
 		rs.resp.Body = nil
 	}
 	rs.req.Body = nil
+	rs.life.reset()
 	rs.bodyDone, rs.handled, rs.expect100, rs.end = false, false, false, answerEnd{}
 	lp.rsPool = append(lp.rsPool, rs)
 }
 
-// releaseReqState drops the request in progress of a closing connection.
+// releaseReqState drops the request in progress of a closing connection,
+// ending its Context first.
 func (lp *eventLoop) releaseReqState(c *conn) {
 	if c.rs != nil {
+		c.rs.life.end(lp.closeCause())
 		lp.putReqState(c.rs)
 		c.rs = nil
 	}

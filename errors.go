@@ -36,6 +36,11 @@ var (
 	// the handler did not detach: the loop sends it when the handler
 	// returns.
 	ErrNotDetached = errors.New("phttp: response is not detached")
+	// ErrAnswerSent is the cause (context.Cause) of a request's Context
+	// once its answer has been sent and its body read: the request ended
+	// normally. A client that went away ends it with ErrClosed, a server
+	// that stops with ErrServerStopped.
+	ErrAnswerSent = errors.New("phttp: answer sent")
 	// ErrContentLength is returned by Flush and Send when a detached
 	// response set Content-Length and the body written does not match it;
 	// the connection is closed, since its framing is now wrong.

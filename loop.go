@@ -78,6 +78,7 @@ type eventLoop struct {
 	buffered  int // partial input held by all connections (MaxBufferedBytes)
 
 	shuttingDown bool
+	stopping     bool // teardown is closing everything
 	drained      chan struct{} // closed when Shutdown has no connection left
 	drainedOnce  sync.Once
 }
@@ -349,6 +350,7 @@ func (lp *eventLoop) teardown() {
 	for _, f := range fns {
 		lp.callPosted(f)
 	}
+	lp.stopping = true
 	for _, c := range lp.slots {
 		if c != nil {
 			lp.closeConn(c, CloseAbnormal)

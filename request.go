@@ -1,6 +1,7 @@
 package phttp
 
 import (
+	"context"
 	"net"
 	"net/url"
 
@@ -46,6 +47,22 @@ type Request struct {
 	// error, or CloseAbnormal (1006) when the connection was lost.
 	CloseCode   CloseCode
 	CloseReason string
+
+	life *lifetime // what Context reports on; nil for a Request the server did not make
+}
+
+// Context returns a context that is done when the request's answer has
+// been sent and its body read (cause ErrAnswerSent), when the client goes
+// away first (ErrClosed: a detached answer notices it too), or when the
+// server stops (ErrServerStopped); context.Cause tells which. For a
+// WebSocket event it is the connection's: done when it closes. Safe from
+// the handler and from the goroutine a detached answer was handed to; it
+// costs nothing until called.
+func (r *Request) Context() context.Context {
+	if r.life == nil {
+		return context.Background()
+	}
+	return r.life.context()
 }
 
 // IsWebSocketUpgrade reports whether r is an HTTP request asking for a

@@ -84,7 +84,7 @@ func (lp *eventLoop) upgrade(c *conn, rs *reqState) {
 	r := &rs.req
 	ws := &wsConn{}
 	ws.req = Request{
-		ConnID: c.id, Server: lp.srv, RemoteAddr: c.remote, BodyDone: true,
+		ConnID: c.id, Server: lp.srv, RemoteAddr: c.remote, BodyDone: true, life: &ws.life,
 		Method: r.Method, URI: r.URI, Path: r.Path, RawPath: r.RawPath,
 		RawQuery: r.RawQuery, Fragment: r.Fragment, Host: r.Host, Proto: "HTTP/1.1",
 	}
