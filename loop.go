@@ -78,7 +78,7 @@ type eventLoop struct {
 	buffered  int // partial input held by all connections (MaxBufferedBytes)
 
 	shuttingDown bool
-	stopping     bool // teardown is closing everything
+	stopping     bool          // teardown is closing everything
 	drained      chan struct{} // closed when Shutdown has no connection left
 	drainedOnce  sync.Once
 }
