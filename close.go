@@ -101,6 +101,13 @@ func (lp *eventLoop) releaseQueue(c *conn) {
 	q.mu.Unlock()
 }
 
+// resetConn closes c with RST: the one way to tell a client that an
+// answer whose body ends at close did not end well.
+func (lp *eventLoop) resetConn(c *conn) {
+	setResetOnClose(c.sock)
+	lp.closeConn(c, CloseAbnormal)
+}
+
 func (lp *eventLoop) onReadTimeout(c *conn) {
 	lp.srv.logger().Debug("phttp: read timeout; closing", "remote", c.remote.String(), "conn", uint64(c.id))
 	lp.closeConn(c, CloseAbnormal)

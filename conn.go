@@ -59,6 +59,7 @@ type answerEnd struct {
 	done    bool // the answer is queued whole
 	close   bool // the connection closes after it (may be decided before done)
 	upgrade bool // it was a 101: the connection changes protocol
+	reset   bool // it was aborted where only a reset tells the client so
 }
 
 // reqState is a request in progress: parser state, the Request and

@@ -171,6 +171,7 @@ func (lp *eventLoop) answerEnded(rs *reqState, e answerEnd) {
 	rs.end.done = true
 	rs.end.close = rs.end.close || e.close
 	rs.end.upgrade = e.upgrade
+	rs.end.reset = e.reset
 }
 
 // afterAnswer moves a request on once its answer and body are both done.
@@ -180,7 +181,7 @@ func (lp *eventLoop) afterAnswer(c *conn, rs *reqState) {
 	}
 	switch {
 	case !rs.bodyDone && rs.handled && rs.end.close && rs.end.done:
-		lp.beginClose(c) // the rest of the body is not worth reading
+		lp.closeAfterAnswer(c, rs) // the rest of the body is not worth reading
 	case !rs.bodyDone && rs.handled:
 		lp.enter(c, phaseDiscard)
 	case !rs.bodyDone:
@@ -200,7 +201,7 @@ func (lp *eventLoop) finishRequest(c *conn, rs *reqState) {
 	c.served++
 	rs.life.end(ErrAnswerSent)
 	if rs.end.close || !c.keepAlive || lp.shuttingDown {
-		lp.beginClose(c)
+		lp.closeAfterAnswer(c, rs)
 		return
 	}
 	if rs.end.upgrade {
@@ -218,6 +219,16 @@ func (lp *eventLoop) finishRequest(c *conn, rs *reqState) {
 	}
 	lp.idleTimers.arm(c, lp.now)
 	lp.updateRead(c)
+}
+
+// closeAfterAnswer closes c once its answer is queued: gracefully, or
+// with a reset for an aborted answer whose body would end at close.
+func (lp *eventLoop) closeAfterAnswer(c *conn, rs *reqState) {
+	if rs.end.reset {
+		lp.resetConn(c)
+		return
+	}
+	lp.beginClose(c)
 }
 
 func (lp *eventLoop) getReqState() *reqState {

@@ -77,4 +77,5 @@ var (
 //	readSocket(s sysSocket, p []byte) (int, error)         // 0, io.EOF at end; errWouldBlock
 //	writeSockets(s sysSocket, bufs [][]byte) (int, error)  // writev; errWouldBlock when nothing was written
 //	shutdownWrite(s sysSocket) error
+//	setResetOnClose(s sysSocket) error                     // SO_LINGER 0: close sends RST
 //	closeSocket(s sysSocket) error

@@ -424,13 +424,37 @@ func (w *Response) queue(out []byte) error {
 	return w.lp.enqueue(w.c, outItem{b: out, shared: true}, mode, kindAnswer)
 }
 
-// finishAnswer tells the loop the detached answer is complete: its end
-// goes to the loop through the queue, and serveQueued records it.
+// Abort ends a detached answer as failed, so that the client cannot take
+// it for complete: what was already flushed goes out, then the connection
+// closes without the answer's end. A chunked body misses its last chunk, a
+// body short of its Content-Length stays short, an answer that had not
+// started gets no response at all, and a body that would end at close
+// (HTTP/1.0 without Content-Length) ends with a reset. Requests pipelined
+// behind it are not answered. Later Flush and Send return
+// ErrResponseSent. From the goroutine that owns the detached Response; on
+// one that is not detached, or already finished, it does nothing.
+func (w *Response) Abort() {
+	if w.checkDetached() != nil {
+		return
+	}
+	endsAtClose := w.wroteHead && !w.chunked && w.declared < 0 && w.bodyAllowed() && !w.upgraded
+	w.Body = w.Body[:0]
+	w.upgraded = false
+	w.end(answerEnd{done: true, close: true, reset: endsAtClose})
+}
+
+// finishAnswer tells the loop the detached answer is complete.
 func (w *Response) finishAnswer(closeAfter bool) {
+	w.end(answerEnd{done: true, close: closeAfter, upgrade: w.upgraded})
+}
+
+// end hands the detached answer's end to the loop through the queue;
+// serveQueued records it.
+func (w *Response) end(e answerEnd) {
 	w.done = true
 	q := &w.c.q
 	q.mu.Lock()
-	q.end = answerEnd{done: true, close: closeAfter, upgrade: w.upgraded}
+	q.end = e
 	schedule := q.scheduleLocked()
 	q.mu.Unlock()
 	if schedule {

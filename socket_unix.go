@@ -114,4 +114,9 @@ func writeSockets(s sysSocket, bufs [][]byte) (int, error) {
 
 func shutdownWrite(s sysSocket) error { return unix.Shutdown(int(s), unix.SHUT_WR) }
 
+// setResetOnClose makes the next close send RST instead of FIN.
+func setResetOnClose(s sysSocket) error {
+	return unix.SetsockoptLinger(int(s), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+}
+
 func closeSocket(s sysSocket) error { return unix.Close(int(s)) }

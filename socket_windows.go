@@ -182,6 +182,11 @@ func shutdownWrite(s sysSocket) error {
 	return nil
 }
 
+// setResetOnClose makes the next close send RST instead of FIN.
+func setResetOnClose(s sysSocket) error {
+	return windows.SetsockoptLinger(windows.Handle(s), windows.SOL_SOCKET, windows.SO_LINGER, &windows.Linger{Onoff: 1, Linger: 0})
+}
+
 func closeSocket(s sysSocket) error {
 	if err := windows.Closesocket(windows.Handle(s)); err != nil {
 		return os.NewSyscallError("closesocket", err)

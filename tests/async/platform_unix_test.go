@@ -3,6 +3,7 @@
 package async
 
 import (
+	"errors"
 	"syscall"
 	"time"
 )
@@ -23,3 +24,6 @@ func processCPU() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// isReset reports whether err says the peer reset the connection.
+func isReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }

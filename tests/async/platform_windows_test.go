@@ -1,6 +1,7 @@
 package async
 
 import (
+	"errors"
 	"syscall"
 	"time"
 )
@@ -26,3 +27,6 @@ func processCPU() time.Duration {
 	ticks := func(f syscall.Filetime) int64 { return int64(f.HighDateTime)<<32 | int64(f.LowDateTime) }
 	return time.Duration((ticks(kernel) + ticks(user)) * 100)
 }
+
+// isReset reports whether err says the peer reset the connection.
+func isReset(err error) bool { return errors.Is(err, syscall.WSAECONNRESET) }
