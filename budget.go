@@ -21,6 +21,9 @@ func heldBy(c *conn) int {
 	n := cap(c.inBuf)
 	if c.rs != nil {
 		n += cap(c.rs.body)
+		if c.rs.pipe != nil {
+			n += c.rs.pipe.held()
+		}
 	}
 	if c.ws != nil {
 		n += c.ws.reader.Buffered()

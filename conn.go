@@ -78,6 +78,8 @@ type reqState struct {
 	left    int64  // Content-Length bytes still to come; -1 with chunked
 
 	life      lifetime  // the request's Context
+	stream    bool      // the body goes to the handler (or a BodyReader) piece by piece
+	pipe      *bodyPipe // the BodyReader's, once the handler asked for one
 	bodyDone  bool      // the whole body has been read (or discarded)
 	handled   bool      // the handler answered or detached: it is not called again
 	expect100 bool      // a 100 Continue is owed once the handler lets the body come

@@ -15,7 +15,7 @@ func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
 	head := lp.heads.copy(raw)
 	h := &rs.head
 	r := &rs.req
-	r.Type, r.ConnID, r.Server, r.RemoteAddr, r.life = HTTP, c.id, lp.srv, c.remote, &rs.life
+	r.Type, r.ConnID, r.Server, r.RemoteAddr, r.life, r.rs = HTTP, c.id, lp.srv, c.remote, &rs.life, rs
 	r.Method = head[h.Method.Start:h.Method.End]
 	r.URI = head[h.Target.Start:h.Target.End]
 	r.Proto = "HTTP/1.1"
@@ -77,7 +77,8 @@ func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
 	}
 	lp.enter(c, phaseBody)
 	lp.bodyTimers.arm(c, lp.now)
-	if lp.srv.StreamBodies {
+	rs.stream = lp.streamed(r)
+	if rs.stream {
 		lp.dispatch(c, rs)
 		if c.closed() || c.rs != rs {
 			return
@@ -88,6 +89,15 @@ func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
 		}
 	}
 	lp.sendContinue(c, rs)
+}
+
+// streamed decides whether r's body goes to the handler piece by piece:
+// Server.StreamBody when set, else StreamBodies.
+func (lp *eventLoop) streamed(r *Request) bool {
+	if f := lp.srv.StreamBody; f != nil {
+		return f(r)
+	}
+	return lp.srv.StreamBodies
 }
 
 // sendContinue answers Expect: 100-continue once the handler lets the
@@ -113,7 +123,7 @@ func (lp *eventLoop) dispatch(c *conn, rs *reqState) {
 		lp.sendContinue(c, rs)
 		return
 	}
-	if lp.srv.StreamBodies && !rs.req.BodyDone && !w.answered() {
+	if rs.stream && !rs.req.BodyDone && !w.answered() {
 		return // "a call before BodyDone that writes nothing sends nothing"
 	}
 	rs.handled = true
@@ -182,7 +192,7 @@ func (lp *eventLoop) afterAnswer(c *conn, rs *reqState) {
 	switch {
 	case !rs.bodyDone && rs.handled && rs.end.close && rs.end.done:
 		lp.closeAfterAnswer(c, rs) // the rest of the body is not worth reading
-	case !rs.bodyDone && rs.handled:
+	case !rs.bodyDone && rs.handled && rs.pipe == nil:
 		lp.enter(c, phaseDiscard)
 	case !rs.bodyDone:
 		lp.enter(c, phaseBody)
@@ -265,6 +275,7 @@ func (lp *eventLoop) putReqState(rs *reqState) {
 	rs.req.Body = nil
 	rs.life.reset()
 	rs.bodyDone, rs.handled, rs.expect100, rs.end = false, false, false, answerEnd{}
+	rs.stream, rs.pipe = false, nil
 	lp.rsPool = append(lp.rsPool, rs)
 }
 
@@ -272,7 +283,11 @@ func (lp *eventLoop) putReqState(rs *reqState) {
 // ending its Context first.
 func (lp *eventLoop) releaseReqState(c *conn) {
 	if c.rs != nil {
-		c.rs.life.end(lp.closeCause())
+		cause := lp.closeCause()
+		c.rs.life.end(cause)
+		if c.rs.pipe != nil {
+			c.rs.pipe.end(cause)
+		}
 		lp.putReqState(c.rs)
 		c.rs = nil
 	}

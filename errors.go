@@ -36,6 +36,10 @@ var (
 	// the handler did not detach: the loop sends it when the handler
 	// returns.
 	ErrNotDetached = errors.New("phttp: response is not detached")
+	// ErrBodyTooLarge is wrapped by the error a BodyReader returns once
+	// the body goes past MaxBodyBytes (the client is answered 413, or the
+	// connection closed once an answer has started).
+	ErrBodyTooLarge = errors.New("phttp: request body over MaxBodyBytes")
 	// ErrAnswerSent is the cause (context.Cause) of a request's Context
 	// once its answer has been sent and its body read: the request ended
 	// normally. A client that went away ends it with ErrClosed, a server

@@ -212,8 +212,13 @@ func (lp *eventLoop) setRead(c *conn, queued int) {
 			want |= wantHangup // notice a client that leaves its answer
 		}
 	case c.peerEOF, c.scheduled, queued >= lp.lim.queueBytes:
+	case c.phase == phaseBody && c.rs.pipe != nil && c.rs.pipe.full():
+		lp.bodyTimers.disarm(c) // the reader is slow, not the client
 	default:
 		want |= wantRead
+		if c.phase == phaseBody && c.rs.pipe != nil && c.readTimer.list == nil {
+			lp.bodyTimers.arm(c, lp.now)
+		}
 	}
 	lp.setInterest(c, want)
 }
@@ -295,7 +300,9 @@ func (lp *eventLoop) readBody(c *conn, data []byte) int {
 	lp.bodyTimers.arm(c, lp.now) // progress: the stall timer starts again
 	switch {
 	case c.phase == phaseDiscard:
-	case lp.srv.StreamBodies:
+	case rs.pipe != nil:
+		rs.pipe.write(piece)
+	case rs.stream:
 		lp.streamPiece(c, rs, piece, done)
 	default:
 		lp.gatherPiece(rs, piece, done)
@@ -303,10 +310,19 @@ func (lp *eventLoop) readBody(c *conn, data []byte) int {
 	if done && !c.closed() && c.rs == rs {
 		lp.bodyTimers.disarm(c)
 		rs.bodyDone = true
-		if !lp.srv.StreamBodies && !rs.handled {
+		if rs.pipe != nil {
+			rs.pipe.end(io.EOF)
+		}
+		if !rs.handled && (!rs.stream || rs.pipe != nil) {
+			if rs.pipe != nil {
+				rs.req.Body = nil // the body went to the reader
+			}
+			rs.req.BodyDone = true
 			lp.dispatch(c, rs)
 		}
 		lp.afterAnswer(c, rs)
+	} else if rs.pipe != nil && !c.closed() {
+		lp.updateRead(c) // a full pipe pauses the socket
 	}
 	return used
 }
@@ -315,11 +331,28 @@ func (lp *eventLoop) readBody(c *conn, data []byte) int {
 // answered, else (the answer has started, or the rest was being
 // discarded) the connection closes.
 func (lp *eventLoop) bodyTooLarge(c *conn, rs *reqState) {
-	if c.phase == phaseBody && !rs.handled {
+	if rs.pipe != nil {
+		rs.pipe.end(errBodyLimit(lp.lim.maxBody))
+	}
+	if c.phase == phaseBody && (!rs.handled || rs.resp.detached && lp.takeAnswer(c)) {
 		lp.refuse(c, errBodyTooLarge)
 		return
 	}
 	lp.closeConn(c, CloseAbnormal)
+}
+
+// takeAnswer claims a detached answer that has not queued anything yet,
+// so the loop can refuse the request itself; the answer's own sends then
+// get ErrClosed. It reports whether the answer was still unstarted.
+func (lp *eventLoop) takeAnswer(c *conn) bool {
+	q := &c.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.answerStarted {
+		return false
+	}
+	q.answerTaken = true
+	return true
 }
 
 // gatherPiece adds a piece to a buffered body.

@@ -1,7 +1,9 @@
 package phttp
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/url"
 
@@ -49,6 +51,34 @@ type Request struct {
 	CloseReason string
 
 	life *lifetime // what Context reports on; nil for a Request the server did not make
+	rs   *reqState // the HTTP request's state, for BodyReader; nil otherwise
+}
+
+// BodyReader returns a reader of the request's body for a goroutine to
+// consume with back-pressure. On a streamed request (Server.StreamBody or
+// StreamBodies), call it in the handler, then Detach and hand the reader
+// to a goroutine: from then on the body's pieces go to the reader instead
+// of the handler, and the loop stops reading the client while more than
+// 64 KiB wait unread in it. Read returns io.EOF at the end of the body,
+// an error wrapping ErrBodyTooLarge past MaxBodyBytes, and ErrClosed or
+// ErrServerStopped when the connection goes first. The reader is also an
+// io.Closer: Close drops the rest of the body. If the handler answers
+// without detaching, it is called once more when the body has ended.
+//
+// On a request whose body was buffered, it reads Body. Call it from the
+// handler, on the loop goroutine; the reader may be used from any one
+// goroutine.
+func (r *Request) BodyReader() io.Reader {
+	rs := r.rs
+	if rs == nil || !rs.stream || rs.bodyDone || r.Type != HTTP {
+		return bytes.NewReader(r.Body)
+	}
+	if rs.pipe == nil {
+		c := rs.resp.c
+		lp := rs.resp.lp
+		rs.pipe = newBodyPipe(func() { lp.wakeFor(c) })
+	}
+	return bodyReader{rs.pipe}
 }
 
 // Context returns a context that is done when the request's answer has

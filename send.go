@@ -48,9 +48,10 @@ func (lp *eventLoop) enqueue(c *conn, it outItem, mode sendMode, kind sendKind) 
 	q.mu.Lock()
 	var err error
 	if kind == kindAnswer {
-		if q.closed {
+		if q.closed || q.answerTaken {
 			err = ErrClosed
 		}
+		q.answerStarted = q.answerStarted || err == nil
 	} else {
 		err = q.refuseFrameLocked()
 	}

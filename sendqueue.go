@@ -71,6 +71,10 @@ type sendQueue struct {
 	// ws is our side of the WebSocket close handshake: the one record of
 	// whether frames may still be queued.
 	ws wsSendState
+	// answerStarted: a detached answer queued bytes. answerTaken: the
+	// loop answered in its place (a 413 past MaxBodyBytes before the
+	// answer began), so the detached answer's bytes are refused.
+	answerStarted, answerTaken bool
 }
 
 // wsSendState says whether WebSocket frames may be queued on a connection.

@@ -76,8 +76,16 @@ type Server struct {
 
 	// StreamBodies calls Handler when the head is complete (Body empty)
 	// and again for every piece of the body (BodyDone on the last),
-	// instead of once with the whole body.
+	// instead of once with the whole body; or the handler takes the body
+	// with Request.BodyReader. It applies to every request unless
+	// StreamBody is set.
 	StreamBodies bool
+	// StreamBody decides per request, at the end of its head and only for
+	// requests with a body: true streams it (as StreamBodies describes),
+	// false buffers it. It runs on the loop goroutine, like the handler,
+	// and sees the head (Method, Path, Header...), not the body. Nil
+	// means StreamBodies for all.
+	StreamBody func(r *Request) bool
 
 	// AllowedHosts is the Host header allow-list, against DNS rebinding.
 	// Entries are a host ("localhost", any port), a host:port, or "*"

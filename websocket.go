@@ -228,6 +228,9 @@ func (lp *eventLoop) serveQueued(c *conn) {
 	q.scheduled = false
 	end := q.end
 	q.end = answerEnd{}
+	if end.done {
+		q.answerStarted = false // the next request's answer starts afresh
+	}
 	closing := q.ws == wsClosing
 	q.mu.Unlock()
 	if end.done && c.rs != nil {

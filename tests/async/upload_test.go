@@ -1,0 +1,187 @@
+package async
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phttp-go/phttp"
+	"github.com/phttp-go/phttp/tests/testserver"
+)
+
+// patternReader yields n bytes of a fixed pattern without holding them.
+type patternReader struct{ n, off int64 }
+
+func (p *patternReader) Read(b []byte) (int, error) {
+	if p.off >= p.n {
+		return 0, io.EOF
+	}
+	b = b[:min(int64(len(b)), p.n-p.off)]
+	for i := range b {
+		b[i] = byte((p.off + int64(i)) * 7)
+	}
+	p.off += int64(len(b))
+	return len(b), nil
+}
+
+func patternSum(n int64) string {
+	h := sha256.New()
+	io.Copy(h, &patternReader{n: n})
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// uploadServer streams /upload bodies (and only those) to a goroutine that
+// hashes them through BodyReader, pausing after each read when pace is set;
+// /json bodies are buffered.
+func uploadServer(t *testing.T, maxBody int64, pace time.Duration, readErr chan<- error) *testserver.Running {
+	srv := &phttp.Server{
+		MaxBodyBytes: maxBody,
+		StreamBody:   func(r *phttp.Request) bool { return r.Path == "/upload" },
+		Handler: func(w *phttp.Response, r *phttp.Request) {
+			switch r.Path {
+			case "/json":
+				fmt.Fprintf(w, "buffered %d done=%v", len(r.Body), r.BodyDone)
+			case "/upload":
+				body := r.BodyReader()
+				w.Detach()
+				go func() {
+					h := sha256.New()
+					buf := make([]byte, 32<<10)
+					var err error
+					for {
+						var n int
+						n, err = body.Read(buf)
+						h.Write(buf[:n])
+						if err != nil {
+							break
+						}
+						if pace > 0 {
+							time.Sleep(pace)
+						}
+					}
+					if readErr != nil {
+						readErr <- err
+					}
+					if err != io.EOF {
+						w.Abort()
+						return
+					}
+					w.WriteString(hex.EncodeToString(h.Sum(nil)))
+					w.Send()
+				}()
+			}
+		},
+	}
+	return testserver.Start(t, srv)
+}
+
+// TestStreamBodyPerRoute: StreamBody picks streaming per request: the
+// upload route's body reaches a BodyReader goroutine whole and in order,
+// while a JSON route on the same server gets its body buffered.
+func TestStreamBodyPerRoute(t *testing.T) {
+	s := uploadServer(t, 64<<20, 0, nil)
+	client := testserver.Client()
+	resp, err := client.Post(s.URL+"/json", "application/json", strings.NewReader(`{"a":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "buffered 7 done=true" {
+		t.Errorf("buffered route: %q", body)
+	}
+	for _, n := range []int64{0, 1, 100 << 10, 5 << 20} {
+		req, _ := http.NewRequest("POST", s.URL+"/upload", &patternReader{n: n})
+		req.ContentLength = n
+		if n == 5<<20 {
+			req.ContentLength = -1 // chunked
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(got) != patternSum(n) {
+			t.Errorf("%d-byte upload: sha256 %q, want %q", n, got, patternSum(n))
+		}
+	}
+}
+
+// TestBodyReaderBackPressure: a 256 MiB upload read by a deliberately slow
+// goroutine keeps the server's heap growth small (the loop stops reading
+// while 64 KiB wait unread) and arrives intact.
+func TestBodyReaderBackPressure(t *testing.T) {
+	const size = 256 << 20
+	s := uploadServer(t, size, 50*time.Microsecond, nil)
+	heap := startHeapSampler(5 * time.Millisecond)
+	req, _ := http.NewRequest("POST", s.URL+"/upload", &patternReader{n: size})
+	req.ContentLength = size
+	resp, err := testserver.Client().Do(req)
+	heap.finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(got) != patternSum(size) {
+		t.Fatalf("256 MiB upload: sha256 %q, want %q", got, patternSum(size))
+	}
+	growth := int64(heap.peakInuse.Load()) - int64(heap.baseInuse)
+	t.Logf("heap in use grew by %.1f MiB at most (%d samples)", float64(growth)/(1<<20), heap.samples.Load())
+	if growth > 48<<20 {
+		t.Errorf("heap grew by %d MiB for a 256 MiB upload to a slow reader; want under 48 MiB", growth>>20)
+	}
+}
+
+// TestBodyReaderLimitsAndEnds: past MaxBodyBytes the reader's error wraps
+// ErrBodyTooLarge and the client gets 413; a client that goes away
+// mid-body ends the reader with ErrClosed; a body of exactly the limit is
+// read whole.
+func TestBodyReaderLimitsAndEnds(t *testing.T) {
+	const max = 1 << 20
+	readErr := make(chan error, 4)
+	s := uploadServer(t, max, 0, readErr)
+
+	req, _ := http.NewRequest("POST", s.URL+"/upload", &patternReader{n: max})
+	req.ContentLength = -1
+	resp, err := testserver.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err := <-readErr; err != io.EOF || string(got) != patternSum(max) {
+		t.Fatalf("body of exactly MaxBodyBytes: %v, %q", err, got)
+	}
+
+	c := s.Dial(t, 5*time.Second)
+	io.WriteString(c, "POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n")
+	chunk := bytes.Repeat([]byte("x"), 64<<10)
+	for range (max / len(chunk)) + 2 {
+		if _, err := fmt.Fprintf(c, "%x\r\n%s\r\n", len(chunk), chunk); err != nil {
+			break
+		}
+	}
+	if err := recvTimeout(t, readErr, 5*time.Second, "the reader's end"); !errors.Is(err, phttp.ErrBodyTooLarge) {
+		t.Errorf("past MaxBodyBytes: reader got %v, want ErrBodyTooLarge", err)
+	}
+	raw, _ := io.ReadAll(c)
+	if !strings.HasPrefix(string(raw), "HTTP/1.1 413") {
+		t.Errorf("past MaxBodyBytes: client got %.60q, want 413", raw)
+	}
+
+	c = s.Dial(t, 5*time.Second)
+	io.WriteString(c, "POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\npartial")
+	c.Close()
+	if err := recvTimeout(t, readErr, 5*time.Second, "the reader's end"); !errors.Is(err, phttp.ErrClosed) {
+		t.Errorf("client gone mid-body: reader got %v, want ErrClosed", err)
+	}
+}
