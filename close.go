@@ -89,12 +89,8 @@ func (lp *eventLoop) closeConn(c *conn, code CloseCode) {
 func (lp *eventLoop) releaseQueue(c *conn) {
 	q := &c.q
 	q.mu.Lock()
-	for _, it := range q.items {
-		if it.pooled {
-			lp.putOut(it.b)
-		} else if it.shared {
-			putSharedBuf(it.b)
-		}
+	for i := range q.items {
+		lp.releaseItem(&q.items[i], ErrClosed)
 	}
 	q.items = nil
 	q.queued = 0

@@ -40,7 +40,7 @@ const (
 func (lp *eventLoop) enqueue(c *conn, it outItem, mode sendMode, kind sendKind) error {
 	if mode != sendFree {
 		var err error
-		if it.credit, err = c.q.acquire(len(it.b), mode == sendWait); err != nil {
+		if it.credit, err = c.q.acquire(len(it.b), mode == sendWait); err != nil { // a file range takes none: it holds no memory
 			return err
 		}
 	}
@@ -61,7 +61,7 @@ func (lp *eventLoop) enqueue(c *conn, it outItem, mode sendMode, kind sendKind) 
 		return err
 	}
 	q.items = append(q.items, it)
-	q.queued += len(it.b)
+	q.queued += it.size()
 	if kind == kindClose {
 		q.ws = wsClosing
 	}

@@ -6,9 +6,18 @@ import "sync"
 // bytes from different senders never interleave inside one.
 type outItem struct {
 	b      []byte
-	credit int  // send credit to give back once b is fully written
-	pooled bool // b belongs to the loop's buffer pool
-	shared bool // b came from sharedBufs: recycled once written
+	file   *fileRange // instead of b: a stretch of a file, sent with sendfile(2)
+	credit int        // send credit to give back once b is fully written
+	pooled bool       // b belongs to the loop's buffer pool
+	shared bool       // b came from sharedBufs: recycled once written
+}
+
+// size is how many bytes the item puts on the wire.
+func (it *outItem) size() int {
+	if it.file != nil {
+		return int(it.file.n)
+	}
+	return len(it.b)
 }
 
 // sharedBufs recycles the buffers of detached answers (made on any

@@ -151,7 +151,14 @@ func (lp *eventLoop) flush(c *conn) bool {
 	q := &c.q
 	q.mu.Lock()
 	iov := lp.iov[:0]
+	var file *fileRange
 	for i := range q.items {
+		if f := q.items[i].file; f != nil {
+			if i == 0 {
+				file = f // a file range at the front goes alone, by sendfile
+			}
+			break // buffers behind a file range wait for it
+		}
 		b := q.items[i].b
 		if i == 0 {
 			b = b[q.head:]
@@ -161,15 +168,22 @@ func (lp *eventLoop) flush(c *conn) bool {
 			break
 		}
 	}
+	sentOfFile := int64(q.head)
 	left := q.queued
 	q.mu.Unlock()
-	if len(iov) == 0 {
+	var n int
+	var err error
+	switch {
+	case file != nil:
+		n, err = file.send(c.sock, sentOfFile)
+	case len(iov) == 0:
 		lp.afterFlush(c, false, left)
 		return true
+	default:
+		n, err = writeSockets(c.sock, iov)
+		clear(iov)
+		lp.iov = iov[:0]
 	}
-	n, err := writeSockets(c.sock, iov)
-	clear(iov)
-	lp.iov = iov[:0]
 	if err != nil && !errors.Is(err, errWouldBlock) {
 		lp.closeConn(c, CloseAbnormal)
 		return false
@@ -192,7 +206,7 @@ func (lp *eventLoop) consumed(c *conn, n int) int {
 	done := 0
 	for n > 0 && done < len(q.items) {
 		it := &q.items[done]
-		rest := len(it.b) - q.head
+		rest := it.size() - q.head
 		if n < rest {
 			q.head += n
 			break
@@ -200,11 +214,7 @@ func (lp *eventLoop) consumed(c *conn, n int) int {
 		n -= rest
 		q.head = 0
 		credit += it.credit
-		if it.pooled {
-			lp.putOut(it.b)
-		} else if it.shared {
-			putSharedBuf(it.b)
-		}
+		lp.releaseItem(it, nil)
 		*it = outItem{}
 		done++
 	}
@@ -220,6 +230,19 @@ func (lp *eventLoop) consumed(c *conn, n int) int {
 		q.releaseLocked(credit)
 	}
 	return q.queued
+}
+
+// releaseItem gives a written (or dropped) item's buffer back, and tells
+// a ReadFrom waiting on a file range how it ended (nil: all sent).
+func (lp *eventLoop) releaseItem(it *outItem, err error) {
+	switch {
+	case it.file != nil:
+		it.file.finish(err)
+	case it.pooled:
+		lp.putOut(it.b)
+	case it.shared:
+		putSharedBuf(it.b)
+	}
 }
 
 // afterFlush updates writability interest, the write timer and, for a

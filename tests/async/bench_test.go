@@ -4,6 +4,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -17,8 +19,10 @@ const (
 )
 
 // benchDownload GETs url b.N times with one kept-alive net/http client
-// and discards the body through a 64 KiB buffer.
-func benchDownload(b *testing.B, url string) {
+// and discards the body (benchSize bytes) through a 64 KiB buffer.
+func benchDownload(b *testing.B, url string) { benchDownloadSize(b, url, benchSize) }
+
+func benchDownloadSize(b *testing.B, url string, benchSize int64) {
 	tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 60 * time.Second}
@@ -80,4 +84,36 @@ func BenchmarkStreamDownloadNetHTTP(b *testing.B) {
 	go srv.Serve(l)
 	defer srv.Close()
 	benchDownload(b, "http://"+l.Addr().String()+"/download")
+}
+
+const fileBenchSize = 64 * mib
+
+// BenchmarkReadFromFile: a detached answer sends a 64 MiB file with
+// io.Copy (ReadFrom: sendfile(2) on Linux), over loopback.
+func BenchmarkReadFromFile(b *testing.B) {
+	path, _ := patternFile(b, fileBenchSize)
+	s := fileServer(b, path, nil)
+	benchDownloadSize(b, s.URL+"/file", fileBenchSize)
+}
+
+// BenchmarkReadFromFileNetHTTP is BenchmarkReadFromFile served by
+// net/http: io.Copy of the file to its ResponseWriter (sendfile too).
+func BenchmarkReadFromFileNetHTTP(b *testing.B) {
+	path, _ := patternFile(b, fileBenchSize)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := os.Open(path)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		w.Header().Set("Content-Length", strconv.Itoa(fileBenchSize))
+		io.Copy(w, f)
+	})}
+	go srv.Serve(l)
+	defer srv.Close()
+	benchDownloadSize(b, "http://"+l.Addr().String()+"/file", fileBenchSize)
 }
