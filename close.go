@@ -33,6 +33,9 @@ func (lp *eventLoop) releaseInput(c *conn) {
 		c.ws.reader.Reset()
 		c.ws.life.end(lp.closeCause())
 	}
+	if c.raw != nil {
+		c.raw.life.end(lp.closeCause())
+	}
 	lp.dropHeld(c)
 }
 
@@ -79,6 +82,7 @@ func (lp *eventLoop) closeConn(c *conn, code CloseCode) {
 	lp.srv.conns.remove(c.id)
 	lp.srv.connCount.Add(-1)
 	lp.reportWSClose(c, code, "")
+	lp.reportRawEnd(c)
 	lp.releaseInput(c)
 	if lp.shuttingDown && lp.srv.connCount.Load() == 0 {
 		lp.drainedOnce.Do(func() { close(lp.drained) })

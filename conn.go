@@ -31,7 +31,8 @@ type conn struct {
 
 	inBuf []byte    // bytes read but not yet consumed (a partial head or frame)
 	rs    *reqState // the request in progress, nil between requests
-	ws    *wsConn   // set once the connection is upgraded
+	ws    *wsConn   // set once the connection is a WebSocket
+	raw   *rawConn  // set once it was upgraded with AcceptUpgrade
 
 	readTimer  timerNode // header, idle, body or linger
 	writeTimer timerNode // write progress
@@ -59,6 +60,7 @@ type answerEnd struct {
 	done    bool // the answer is queued whole
 	close   bool // the connection closes after it (may be decided before done)
 	upgrade bool // it was a 101: the connection changes protocol
+	raw     bool // ... to the handler's own (AcceptUpgrade), not WebSocket
 	reset   bool // it was aborted where only a reset tells the client so
 }
 
@@ -86,18 +88,25 @@ type reqState struct {
 	end       answerEnd // how the answer ended, once it has
 }
 
-// wsConn is an upgraded connection's own state: its frame reader, and the
-// Request and Response that every WebSocket event for it is handed in.
-// They belong to this connection alone, so a Response kept by the handler
-// and used later from another goroutine can only ever reach this
-// connection.
-type wsConn struct {
-	reader   pws.Reader
-	life     lifetime // the connection's Context, which its events carry
+// eventConn is what an upgraded connection's events are handed in: a
+// Request and a Response of its own, so a Response kept by the handler and
+// used later from another goroutine can only ever reach this connection,
+// and the connection's Context.
+type eventConn struct {
+	life     lifetime
 	req      Request
 	resp     Response
-	reported bool // the handler has seen its WebSocketClose
+	reported bool // the handler has seen the connection's end
 }
+
+// wsConn is a WebSocket connection's own state.
+type wsConn struct {
+	eventConn
+	reader pws.Reader
+}
+
+// rawConn is the state of a connection upgraded with AcceptUpgrade.
+type rawConn struct{ eventConn }
 
 // connTable finds a connection by ID for senders on other goroutines.
 type connTable struct {

@@ -57,9 +57,11 @@ func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
 		lp.refuse(c, errBodyTooLarge)
 		return
 	}
-	// The parser saw Connection: upgrade; only then is Upgrade worth a look.
-	if h.Upgrade && r.Method == "GET" && headerHasToken(r.Header, "Upgrade", "websocket") && !lp.originAllowed(r) {
-		lp.refuse(c, &requestError{403, "WebSocket origin not allowed"})
+	// The parser saw Connection: upgrade; only then is Upgrade worth a
+	// look. Every upgrade (WebSocket or the handler's own) passes the
+	// origin check: a page must not open a socket to us in its name.
+	if h.Upgrade && r.Header.Has("Upgrade") && !lp.originAllowed(r) {
+		lp.refuse(c, &requestError{403, "origin not allowed to upgrade"})
 		return
 	}
 	rs.left = h.ContentLength
@@ -173,7 +175,7 @@ func (lp *eventLoop) writeAnswer(c *conn, rs *reqState) {
 	}
 	lp.queueAnswer(c, w) // may set closeConn (the handler's own Connection: close)
 	w.done = true
-	lp.answerEnded(rs, answerEnd{done: true, close: w.closeConn, upgrade: w.upgraded})
+	lp.answerEnded(rs, answerEnd{done: true, close: w.closeConn, upgrade: w.upgraded, raw: w.raw})
 }
 
 // answerEnded records the end of rs's answer: the one place rs.end is set.
@@ -181,6 +183,7 @@ func (lp *eventLoop) answerEnded(rs *reqState, e answerEnd) {
 	rs.end.done = true
 	rs.end.close = rs.end.close || e.close
 	rs.end.upgrade = e.upgrade
+	rs.end.raw = e.raw
 	rs.end.reset = e.reset
 }
 
@@ -214,7 +217,11 @@ func (lp *eventLoop) finishRequest(c *conn, rs *reqState) {
 		lp.closeAfterAnswer(c, rs)
 		return
 	}
-	if rs.end.upgrade {
+	switch {
+	case rs.end.upgrade && rs.end.raw:
+		lp.upgradeRaw(c, rs)
+		return
+	case rs.end.upgrade:
 		lp.upgrade(c, rs)
 		return
 	}

@@ -20,6 +20,9 @@ var (
 	// ErrNotWebSocket is returned by WebSocket sends to a connection that
 	// is not (or not yet) an upgraded WebSocket.
 	ErrNotWebSocket = errors.New("phttp: not a WebSocket connection")
+	// ErrNotUpgraded is returned by raw sends to a connection that was not
+	// (or not yet) upgraded with AcceptUpgrade.
+	ErrNotUpgraded = errors.New("phttp: not a connection upgraded with AcceptUpgrade")
 	// ErrBadMessageType is returned by WebSocket sends given a type other
 	// than WebSocketText or WebSocketBinary.
 	ErrBadMessageType = errors.New("phttp: message type must be WebSocketText or WebSocketBinary")

@@ -71,6 +71,9 @@ func (lp *eventLoop) onReadEnd(c *conn, err error) {
 		// out): they are answered, and finishRequest closes after the last.
 	case phaseBody, phaseDiscard:
 		lp.closeConn(c, CloseAbnormal) // a body cut short
+	case phaseRaw:
+		lp.reportRawEnd(c) // the peer finished sending: ours goes out, then FIN
+		lp.beginClose(c)
 	}
 }
 
@@ -115,7 +118,7 @@ func (lp *eventLoop) consume(c *conn, data []byte) int {
 	off := 0
 	for !c.closed() {
 		switch c.phase {
-		case phaseHead, phaseWS:
+		case phaseHead, phaseWS, phaseRaw:
 			if off == len(data) {
 				return off
 			}
@@ -130,10 +133,13 @@ func (lp *eventLoop) consume(c *conn, data []byte) int {
 				return off
 			}
 			var n int
-			if c.phase == phaseHead {
+			switch c.phase {
+			case phaseHead:
 				n = lp.readHead(c, data[off:])
-			} else {
+			case phaseWS:
 				n = lp.readFrames(c, data[off:])
+			default:
+				n = lp.readRaw(c, data[off:])
 			}
 			if n == 0 {
 				return off // needs more bytes

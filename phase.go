@@ -10,7 +10,7 @@ package phttp
 //	  └──── answer ◀─────┘              a detached answer is in progress
 //	  │
 //	  ▼
-//	  ws                                after a 101
+//	  ws, raw                           after a 101 (WebSocket, or AcceptUpgrade)
 //
 //	any of them ──▶ closing ──▶ linger ──▶ closed
 //	any phase   ──▶ closed              (an abort)
@@ -22,23 +22,25 @@ const (
 	phaseDiscard                  // reading and dropping a body the handler answered early
 	phaseAnswer                   // a detached answer is in progress: input waits
 	phaseWS                       // WebSocket frames
+	phaseRaw                      // upgraded with AcceptUpgrade: bytes go to the handler as they come
 	phaseClosing                  // flushing the queue before FIN
 	phaseLinger                   // FIN sent: reading only to drain the client's last bytes
 	phaseClosed                   // the socket is closed; the conn is only a stale reference
 )
 
-var phaseNames = [...]string{"head", "body", "discard", "answer", "ws", "closing", "linger", "closed"}
+var phaseNames = [...]string{"head", "body", "discard", "answer", "ws", "raw", "closing", "linger", "closed"}
 
 func (p connPhase) String() string { return phaseNames[p] }
 
 // legalNext lists, for each phase, the phases it may move to (besides
 // itself and closed, which every phase may).
 var legalNext = [...][]connPhase{
-	phaseHead:    {phaseBody, phaseAnswer, phaseWS, phaseClosing},
-	phaseBody:    {phaseDiscard, phaseAnswer, phaseHead, phaseWS, phaseClosing},
-	phaseDiscard: {phaseAnswer, phaseHead, phaseWS, phaseClosing},
-	phaseAnswer:  {phaseHead, phaseWS, phaseClosing},
+	phaseHead:    {phaseBody, phaseAnswer, phaseWS, phaseRaw, phaseClosing},
+	phaseBody:    {phaseDiscard, phaseAnswer, phaseHead, phaseWS, phaseRaw, phaseClosing},
+	phaseDiscard: {phaseAnswer, phaseHead, phaseWS, phaseRaw, phaseClosing},
+	phaseAnswer:  {phaseHead, phaseWS, phaseRaw, phaseClosing},
 	phaseWS:      {phaseClosing},
+	phaseRaw:     {phaseClosing},
 	phaseClosing: {phaseLinger},
 	phaseLinger:  {},
 	phaseClosed:  {},

@@ -44,7 +44,8 @@ type Response struct {
 	done      bool  // the answer is finished
 	chunked   bool  // the detached body goes out chunked
 	closeConn bool  // the connection closes after this answer
-	upgraded  bool  // AcceptWebSocket answered 101
+	upgraded  bool  // AcceptWebSocket or AcceptUpgrade answered 101
+	raw       bool  // ... AcceptUpgrade: the connection carries the handler's protocol
 	panicked  bool  // the handler panicked
 	declared  int64 // Content-Length the handler set on a detached answer, or -1
 	sent      int64 // body bytes queued on a detached answer
@@ -62,7 +63,7 @@ func (w *Response) reset(lp *eventLoop, c *conn, rs *reqState) {
 	w.isHead = rs.req.Method == "HEAD"
 	w.http10 = rs.req.Proto == "HTTP/1.0"
 	w.keepAlive = c.keepAlive
-	w.detached, w.wroteHead, w.done, w.chunked, w.closeConn, w.upgraded, w.panicked = false, false, false, false, false, false, false
+	w.detached, w.wroteHead, w.done, w.chunked, w.closeConn, w.upgraded, w.raw, w.panicked = false, false, false, false, false, false, false, false
 	w.declared, w.sent, w.greeting = -1, 0, w.greeting[:0]
 }
 
@@ -445,7 +446,7 @@ func (w *Response) Abort() {
 
 // finishAnswer tells the loop the detached answer is complete.
 func (w *Response) finishAnswer(closeAfter bool) {
-	w.end(answerEnd{done: true, close: closeAfter, upgrade: w.upgraded})
+	w.end(answerEnd{done: true, close: closeAfter, upgrade: w.upgraded, raw: w.raw})
 }
 
 // end hands the detached answer's end to the loop through the queue;

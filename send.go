@@ -23,6 +23,7 @@ const (
 	kindAnswer sendKind = iota // bytes of a detached answer
 	kindFrame                  // a WebSocket data frame: refused before the upgrade and after our close
 	kindClose                  // our close frame: the last frame the connection sends
+	kindRaw                    // bytes on a connection upgraded with AcceptUpgrade
 )
 
 // The send path: every way bytes get into a connection's queue from user
@@ -47,12 +48,15 @@ func (lp *eventLoop) enqueue(c *conn, it outItem, mode sendMode, kind sendKind) 
 	q := &c.q
 	q.mu.Lock()
 	var err error
-	if kind == kindAnswer {
+	switch kind {
+	case kindAnswer:
 		if q.closed || q.answerTaken {
 			err = ErrClosed
 		}
 		q.answerStarted = q.answerStarted || err == nil
-	} else {
+	case kindRaw:
+		err = q.refuseRawLocked()
+	default:
 		err = q.refuseFrameLocked()
 	}
 	if err != nil {

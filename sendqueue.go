@@ -84,6 +84,8 @@ type sendQueue struct {
 	// loop answered in its place (a 413 past MaxBodyBytes before the
 	// answer began), so the detached answer's bytes are refused.
 	answerStarted, answerTaken bool
+	// rawClose: CloseRaw asked the loop to close the connection.
+	rawClose bool
 }
 
 // wsSendState says whether WebSocket frames may be queued on a connection.
@@ -93,6 +95,7 @@ const (
 	wsNotOpen wsSendState = iota // not upgraded (yet): frames are refused with ErrNotWebSocket
 	wsOpen                       // frames may be queued
 	wsClosing                    // our close frame is queued: later frames get ErrClosed
+	rawOpen                      // upgraded with AcceptUpgrade: raw bytes may be queued, frames not
 )
 
 // acquire takes n bytes of credit, waiting while the queue is full unless
@@ -188,8 +191,20 @@ func (q *sendQueue) refuseFrameLocked() error {
 	switch {
 	case q.closed || q.ws == wsClosing:
 		return ErrClosed
-	case q.ws == wsNotOpen:
+	case q.ws != wsOpen:
 		return ErrNotWebSocket
+	}
+	return nil
+}
+
+// refuseRawLocked says why raw bytes may not be queued now, or nil.
+// q.mu must be held.
+func (q *sendQueue) refuseRawLocked() error {
+	switch {
+	case q.closed:
+		return ErrClosed
+	case q.ws != rawOpen:
+		return ErrNotUpgraded
 	}
 	return nil
 }

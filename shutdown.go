@@ -22,7 +22,7 @@ func (lp *eventLoop) beginShutdown() {
 				lp.lingerTimers.arm(c, lp.now)
 				lp.flush(c)
 			}
-		case c.idle():
+		case c.idle(), c.phase == phaseRaw:
 			lp.beginClose(c)
 		}
 	}

@@ -20,6 +20,11 @@ const (
 	// WebSocketClose reports that a WebSocket connection ended; the
 	// handler sees it once per connection.
 	WebSocketClose
+	// Raw carries bytes received on a connection upgraded with
+	// Response.AcceptUpgrade, as they came (Body); the connection's last
+	// Raw event has BodyDone set and no Body: the peer finished sending,
+	// or the connection was lost.
+	Raw
 )
 
 func (t RequestType) String() string {
@@ -32,6 +37,8 @@ func (t RequestType) String() string {
 		return "WebSocketBinary"
 	case WebSocketClose:
 		return "WebSocketClose"
+	case Raw:
+		return "Raw"
 	}
 	return fmt.Sprintf("RequestType(%d)", uint8(t))
 }

@@ -41,7 +41,7 @@ func (w *Response) AcceptWebSocket(protocol string) {
 	if protocol != "" && offeredProtocol(r.Header, protocol) {
 		w.Header.Set("Sec-WebSocket-Protocol", protocol)
 	}
-	w.upgraded = true
+	w.upgraded, w.raw = true, false
 }
 
 // checkHandshake validates RFC 6455 §4.2.1 on a parsed request.
@@ -91,14 +91,22 @@ func (lp *eventLoop) upgrade(c *conn, rs *reqState) {
 	ws.resp.lp, ws.resp.c, ws.resp.r, ws.resp.declared = lp, c, &ws.req, -1
 	ws.reader.MaxMessageBytes = lp.lim.maxMessage
 	c.ws = ws
+	lp.switchProtocol(c, rs, phaseWS, wsOpen)
+}
+
+// switchProtocol ends c's HTTP life after a 101: the request's state goes
+// back to the pool, c enters phase, its queue takes what the new protocol
+// sends (sending), and bytes that came right behind the request are
+// handled next turn. No read timer runs on an upgraded connection.
+func (lp *eventLoop) switchProtocol(c *conn, rs *reqState, phase connPhase, sending wsSendState) {
 	c.rs = nil
 	lp.putReqState(rs)
-	if !lp.enter(c, phaseWS) {
+	if !lp.enter(c, phase) {
 		return
 	}
 	disarmAll(c)
 	c.q.mu.Lock()
-	c.q.ws = wsOpen
+	c.q.ws = sending
 	queued := c.q.queued
 	c.q.mu.Unlock()
 	if queued > 0 {
@@ -106,7 +114,7 @@ func (lp *eventLoop) upgrade(c *conn, rs *reqState) {
 	}
 	lp.updateRead(c)
 	if len(c.inBuf) > 0 {
-		lp.schedule(c) // frames that came right behind the request
+		lp.schedule(c)
 	}
 }
 
@@ -232,7 +240,13 @@ func (lp *eventLoop) serveQueued(c *conn) {
 		q.answerStarted = false // the next request's answer starts afresh
 	}
 	closing := q.ws == wsClosing
+	rawClose := q.rawClose
 	q.mu.Unlock()
+	if rawClose && c.phase == phaseRaw {
+		lp.reportRawEnd(c)
+		lp.beginClose(c) // CloseRaw: what is queued goes out, then FIN
+		return
+	}
 	if end.done && c.rs != nil {
 		rs := c.rs
 		lp.answerEnded(rs, end)
@@ -240,7 +254,7 @@ func (lp *eventLoop) serveQueued(c *conn) {
 		if c.closed() {
 			return
 		}
-		if len(c.inBuf) > 0 && (c.phase == phaseHead || c.phase == phaseWS) {
+		if len(c.inBuf) > 0 && (c.phase == phaseHead || c.phase == phaseWS || c.phase == phaseRaw) {
 			lp.schedule(c) // requests that waited behind the answer
 		}
 	}
