@@ -2,12 +2,14 @@ package phttp_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 	"github.com/phttp-go/phttp"
 )
 
@@ -70,13 +72,13 @@ func Example_postBroadcast() {
 	}()
 
 	// A client.
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr().String()+"/ws", nil)
+	c, _, _, err := ws.Dial(context.Background(), "ws://"+srv.Addr().String()+"/ws")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	for range 3 {
-		_, msg, err := c.ReadMessage()
+		msg, err := wsutil.ReadServerText(c)
 		if err != nil {
 			fmt.Println(err)
 			return

@@ -8,7 +8,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 	"github.com/phttp-go/phttp"
 )
 
@@ -58,13 +59,13 @@ func Example_webSocketEcho() {
 	go srv.Run()
 	defer srv.Stop()
 
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+srv.Addr().String()+"/ws", nil)
+	c, _, _, err := ws.Dial(context.Background(), "ws://"+srv.Addr().String()+"/ws")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer c.Close()
-	c.WriteMessage(websocket.TextMessage, []byte("hello"))
-	_, msg, err := c.ReadMessage()
+	wsutil.WriteClientText(c, []byte("hello"))
+	msg, err := wsutil.ReadServerText(c)
 	fmt.Println(string(msg), err)
 	// Output: hello <nil>
 }

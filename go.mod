@@ -3,14 +3,7 @@ module github.com/phttp-go/phttp
 go 1.26.0
 
 require (
-	github.com/chromedp/chromedp v0.22.1
 	github.com/gobwas/httphead v0.1.0
 	github.com/gobwas/ws v1.5.0
-	github.com/gorilla/websocket v1.5.3
 	golang.org/x/sys v0.49.0
-)
-
-require (
-	github.com/chromedp/cdproto v0.159.0 // indirect
-	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 )

@@ -11,6 +11,8 @@
 set -uo pipefail
 
 cd "$(dirname "$0")"
+# A module of its own, outside the repository's go.work.
+export GOWORK=off
 SERVER=${1:-phttp}
 DUR=${DUR:-5}
 NICE=${NICE:-0}

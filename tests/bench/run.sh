@@ -18,6 +18,8 @@
 set -uo pipefail # no -e: one failed measurement must not end the run
 
 cd "$(dirname "$0")"
+# A module of its own, outside the repository's go.work.
+export GOWORK=off
 BENCH_DIR=$(pwd)
 DUR=${DUR:-3}
 RUNS=${RUNS:-3}
