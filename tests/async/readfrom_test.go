@@ -69,7 +69,7 @@ func fileServer(t testing.TB, path string, results chan<- error) *testserver.Run
 				results <- err
 			}
 			if err == nil {
-				err = w.Send()
+				w.Send()
 			}
 		}()
 	}})
