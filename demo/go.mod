@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/chromedp/chromedp v0.22.1
+	github.com/gorilla/websocket v1.5.3
 	github.com/phttp-go/phttp v0.0.0
 	github.com/phttp-go/phttp/tests v0.0.0
 )

@@ -117,3 +117,58 @@ func BenchmarkReadFromFileNetHTTP(b *testing.B) {
 	defer srv.Close()
 	benchDownloadSize(b, "http://"+l.Addr().String()+"/file", fileBenchSize)
 }
+
+const uploadBenchSize = 64 * mib
+
+// benchUpload POSTs uploadBenchSize bytes to url b.N times.
+func benchUpload(b *testing.B, url string) {
+	tr := &http.Transport{MaxIdleConnsPerHost: 1}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 60 * time.Second}
+	b.SetBytes(uploadBenchSize)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		req, _ := http.NewRequest("POST", url, &patternReader{n: uploadBenchSize})
+		req.ContentLength = uploadBenchSize
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+}
+
+// BenchmarkUploadBodyReader: a 64 MiB upload read by a goroutine through
+// BodyReader (back-pressured by a 64 KiB window), over loopback.
+func BenchmarkUploadBodyReader(b *testing.B) {
+	s := testserver.Start(b, &phttp.Server{MaxBodyBytes: 1 << 30, StreamBodies: true, Handler: func(w *phttp.Response, r *phttp.Request) {
+		body := r.BodyReader()
+		w.Detach()
+		go func() {
+			n, _ := io.Copy(io.Discard, body)
+			w.WriteString(strconv.FormatInt(n, 10))
+			w.Send()
+		}()
+	}})
+	benchUpload(b, s.URL+"/upload")
+}
+
+// BenchmarkUploadNetHTTP is BenchmarkUploadBodyReader served by net/http.
+func BenchmarkUploadNetHTTP(b *testing.B) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		io.WriteString(w, strconv.FormatInt(n, 10))
+	})}
+	go srv.Serve(l)
+	defer srv.Close()
+	benchUpload(b, "http://"+l.Addr().String()+"/upload")
+}
