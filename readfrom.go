@@ -48,10 +48,12 @@ func (f *fileRange) finish(err error) {
 // file on Linux goes out with sendfile(2), straight from the page cache;
 // if nothing was sent yet and no Content-Length is set, its remaining size
 // becomes the Content-Length. It returns ErrClosed once the client is
-// gone. In the handler call (not detached, or before the handler
-// returned) it reads src whole into Body, like Write.
+// gone. On an answer that is not detached it reads src whole into Body,
+// like Write. While the handler call that detached the answer still runs,
+// files are copied rather than sent with sendfile, which waits for the
+// loop.
 func (w *Response) ReadFrom(src io.Reader) (int64, error) {
-	if !w.detached || w.inCall.Load() {
+	if !w.detached {
 		return w.readAll(src)
 	}
 	if err := w.checkDetached(); err != nil {
@@ -68,7 +70,7 @@ func (w *Response) ReadFrom(src io.Reader) (int64, error) {
 			if !w.wroteHead && w.declared < 0 && len(w.Body) == 0 && w.Header.Get("Content-Length") == "" && w.bodyAllowed() {
 				w.Header.Set("Content-Length", strconv.FormatInt(size, 10))
 			}
-			if sendfileWorks {
+			if sendfileWorks && !w.inCall.Load() {
 				n, err, handled := w.sendFile(f, pos, size)
 				if limited {
 					lr.N -= n

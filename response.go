@@ -30,10 +30,8 @@ type Response struct {
 	rs *reqState // the HTTP request's state; nil for WebSocket events
 
 	// inCall is set by the loop while the handler call that got this
-	// Response runs: sends made through it then are the loop's own (no
-	// credit, never waiting), which is what keeps a handler that streams
-	// a detached answer before returning from waiting on the loop it
-	// runs on. Other goroutines read it.
+	// Response runs: WebSocket and raw replies made through it then are
+	// the loop's own (no credit, never waiting). Other goroutines read it.
 	inCall atomic.Bool
 
 	isHead    bool  // HEAD: no body goes out
@@ -268,9 +266,11 @@ func validLength(s string) bool {
 // Flush sends what the detached answer has so far: status and headers the
 // first time, then Body as one chunk (chunked on HTTP/1.1 when the handler
 // set no Content-Length; raw when it did, or on HTTP/1.0), and empties
-// Body. Safe from any goroutine that owns the detached Response; from
-// another goroutine than the loop it waits while the connection's queue is
-// full. It returns ErrClosed once the client is gone.
+// Body. Call it from the goroutine the detached Response was handed to: it
+// waits while the connection's queue is full, and the loop empties the
+// queue only when no handler runs, so the handler itself may flush only
+// what fits in SendQueueBytes before it returns. It returns ErrClosed once
+// the client is gone.
 func (w *Response) Flush() error {
 	if err := w.checkDetached(); err != nil {
 		return err
@@ -411,18 +411,16 @@ func (w *Response) appendBodyPiece(dst []byte) (out []byte, over bool) {
 	return dst, over
 }
 
-// queue puts bytes of a detached answer on the connection's queue: as the
-// loop's own answer during the handler call (the loop never waits), with
-// credit, waiting while the queue is full, from any other goroutine.
+// queue puts bytes of a detached answer on the connection's queue, with
+// credit, waiting while the queue is full. A detached answer belongs to
+// whoever it was handed to, and that goroutine may already be running
+// while the handler call that detached it has not returned: nothing can
+// tell its calls from the handler's own, so both take credit.
 func (w *Response) queue(out []byte) error {
 	if len(out) == 0 {
 		return nil
 	}
-	mode := sendWait
-	if w.inCall.Load() {
-		mode = sendFree
-	}
-	return w.lp.enqueue(w.c, outItem{b: out, shared: true}, mode, kindAnswer)
+	return w.lp.enqueue(w.c, outItem{b: out, shared: true}, sendWait, kindAnswer)
 }
 
 // Abort ends a detached answer as failed, so that the client cannot take
