@@ -9,13 +9,17 @@ import (
 func (lp *eventLoop) acceptAll(idx int) {
 	l := lp.listeners[idx]
 	for range maxAcceptBatch {
-		if l.paused {
+		if l.paused || lp.acceptsPaused {
 			return
 		}
 		sock, addr, err := acceptSocket(l.sock)
 		switch {
 		case err == nil:
-			lp.adopt(sock, addr)
+			local := l.local
+			if local == nil {
+				local = localAddr(sock) // a wildcard listener: which address did the client reach?
+			}
+			lp.adopt(sock, addr, local, lp.srv.newConnID())
 		case errors.Is(err, errWouldBlock):
 			return
 		case errors.Is(err, errNoDescriptors):
@@ -33,14 +37,14 @@ func (lp *eventLoop) acceptAll(idx int) {
 	}
 }
 
-// adopt registers an accepted socket as a connection.
-func (lp *eventLoop) adopt(sock sysSocket, addr net.Addr) {
+// adopt registers an accepted (or AddConn's) socket as connection id.
+func (lp *eventLoop) adopt(sock sysSocket, addr, local net.Addr, id ConnID) {
 	reject := lp.srv.Connections() >= lp.lim.maxConns
 	if reject && lp.rejecting >= maxRejecting {
 		closeSocket(sock)
 		return
 	}
-	c := &conn{sock: sock, remote: addr, keepAlive: true}
+	c := &conn{sock: sock, remote: addr, local: local, keepAlive: true}
 	c.q.limit = lp.lim.queueBytes
 	if len(lp.freeSlots) > 0 {
 		c.slot = lp.freeSlots[len(lp.freeSlots)-1]
@@ -49,8 +53,7 @@ func (lp *eventLoop) adopt(sock sysSocket, addr net.Addr) {
 		c.slot = uint32(len(lp.slots))
 		lp.slots = append(lp.slots, nil)
 	}
-	lp.nextID++
-	c.id = lp.nextID
+	c.id = id
 	c.gen = uint32(c.id) & genMask
 	if err := lp.poll.add(sock, c.token()); err != nil {
 		lp.srv.logger().Error("phttp: poller add", "err", err)
@@ -60,7 +63,9 @@ func (lp *eventLoop) adopt(sock sysSocket, addr net.Addr) {
 	}
 	lp.slots[c.slot] = c
 	c.interest = wantRead
+	lp.srv.counters.accepted.Add(1)
 	if reject {
+		lp.srv.counters.refused.Add(1)
 		c.rejected = true
 		lp.rejecting++
 		lp.srv.logger().Debug("phttp: over MaxConnections; answering 503", "remote", addr.String(), "max", lp.lim.maxConns)

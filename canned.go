@@ -41,6 +41,7 @@ func (lp *eventLoop) refuse(c *conn, err error) {
 	case errors.As(err, &rerr):
 		status, reason = rerr.status, rerr.reason
 	}
+	lp.srv.counters.refused.Add(1)
 	lp.srv.logger().Debug("phttp: refused request", "status", status, "reason", reason, "remote", c.remote.String(), "conn", uint64(c.id))
 	lp.queueStatus(c, status, reason)
 	lp.beginClose(c)

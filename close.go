@@ -97,6 +97,7 @@ func (lp *eventLoop) releaseQueue(c *conn) {
 		lp.releaseItem(&q.items[i], ErrClosed)
 	}
 	q.items = nil
+	lp.srv.counters.queued.Add(-int64(q.queued))
 	q.queued = 0
 	q.mu.Unlock()
 }
@@ -166,6 +167,7 @@ func (lp *eventLoop) onWriteTimeout(c *conn) {
 		}
 	}
 	lp.srv.logger().Debug("phttp: write timeout; closing a stalled client", "remote", c.remote.String(), "conn", uint64(c.id), "queued", lp.queuedBytes(c))
+	lp.srv.counters.evicted.Add(1)
 	code := CloseAbnormal
 	if c.ws != nil && lp.tryWriteClose(c, ClosePolicyViolation, "write timeout") {
 		code = ClosePolicyViolation

@@ -18,6 +18,7 @@ type conn struct {
 	slot   uint32
 	gen    uint32 // the low bits of id, so a stale poller event cannot reach a new conn in the same slot
 	remote net.Addr
+	local  net.Addr
 
 	phase     connPhase
 	interest  interest // what the poller is asked to report
@@ -84,6 +85,8 @@ type reqState struct {
 	pipe      *bodyPipe // the BodyReader's, once the handler asked for one
 	bodyDone  bool      // the whole body has been read (or discarded)
 	handled   bool      // the handler answered or detached: it is not called again
+	counted   bool      // the request is in Stats.Requests
+	handler   Handler   // the handler when the request began (SetHandler)
 	expect100 bool      // a 100 Continue is owed once the handler lets the body come
 	end       answerEnd // how the answer ended, once it has
 }

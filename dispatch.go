@@ -15,7 +15,7 @@ func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
 	head := lp.heads.copy(raw)
 	h := &rs.head
 	r := &rs.req
-	r.Type, r.ConnID, r.Server, r.RemoteAddr, r.life, r.rs = HTTP, c.id, lp.srv, c.remote, &rs.life, rs
+	r.Type, r.ConnID, r.Server, r.RemoteAddr, r.LocalAddr, r.life, r.rs = HTTP, c.id, lp.srv, c.remote, c.local, &rs.life, rs
 	r.Method = head[h.Method.Start:h.Method.End]
 	r.URI = head[h.Target.Start:h.Target.End]
 	r.Proto = "HTTP/1.1"
@@ -43,6 +43,7 @@ func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
 	}
 	c.keepAlive = !h.Close && (h.Minor >= 1 || h.KeepAlive) && c.keepAlive
 	rs.resp.reset(lp, c, rs)
+	rs.handler = lp.srv.currentHandler()
 
 	if status, reason := splitTarget(r); status != 0 {
 		lp.refuse(c, &requestError{status, reason})
@@ -116,6 +117,10 @@ func (lp *eventLoop) sendContinue(c *conn, rs *reqState) {
 // nothing.
 func (lp *eventLoop) dispatch(c *conn, rs *reqState) {
 	w := &rs.resp
+	if !rs.counted {
+		rs.counted = true // a streamed request is one request, however many calls
+		lp.srv.counters.requests.Add(1)
+	}
 	lp.callHandler(w, &rs.req)
 	if c.closed() || c.rs != rs {
 		return
@@ -149,7 +154,11 @@ func (lp *eventLoop) callHandler(w *Response, r *Request) {
 			w.internalError()
 		}
 	}()
-	if h := lp.srv.Handler; h != nil {
+	h := lp.srv.currentHandler()
+	if r.rs != nil && r.rs.handler != nil {
+		h = r.rs.handler // a request finishes with the handler it started with
+	}
+	if h != nil {
 		h(w, r)
 	} else if r.Type == HTTP {
 		w.Status = 404
@@ -281,7 +290,7 @@ func (lp *eventLoop) putReqState(rs *reqState) {
 	}
 	rs.req.Body = nil
 	rs.life.reset()
-	rs.bodyDone, rs.handled, rs.expect100, rs.end = false, false, false, answerEnd{}
+	rs.bodyDone, rs.handled, rs.expect100, rs.end, rs.counted = false, false, false, answerEnd{}, false
 	rs.stream, rs.pipe = false, nil
 	lp.rsPool = append(lp.rsPool, rs)
 }

@@ -35,6 +35,7 @@ func (lp *eventLoop) onReadable(c *conn) {
 		return // draining so that close sends FIN, not RST
 	}
 	c.served = 0
+	lp.srv.counters.bytesIn.Add(int64(n))
 	if own {
 		lp.consumeOwn(c, c.inBuf[:len(c.inBuf)+n])
 	} else {

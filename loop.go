@@ -20,7 +20,8 @@ const (
 type listener struct {
 	ln     net.Listener
 	sock   sysSocket
-	paused bool
+	paused bool     // out of descriptors: accepting resumes after a backoff
+	local  net.Addr // every connection's local address, unless the listener is a wildcard (nil)
 }
 
 // eventLoop is the goroutine-confined heart of a Server: the poller, every
@@ -34,7 +35,6 @@ type eventLoop struct {
 	listeners []*listener
 	slots     []*conn  // by slot number; nil where free
 	freeSlots []uint32 // free slot numbers
-	nextID    ConnID
 	rejecting int
 
 	events  []pollEvent
@@ -76,6 +76,8 @@ type eventLoop struct {
 	localOnly bool      // every listener is loopback or unix: AllowedHosts defaults apply
 	listened  bool
 	buffered  int // partial input held by all connections (MaxBufferedBytes)
+	// acceptsPaused is Server.Pause as the loop last applied it.
+	acceptsPaused bool
 
 	shuttingDown bool
 	stopping     bool          // teardown is closing everything
@@ -140,7 +142,7 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 }
 
 func (lp *eventLoop) addListener(l net.Listener) error {
-	sock, err := listenerSocket(l)
+	sock, err := ownSocket(l)
 	if err != nil {
 		return err
 	}
@@ -150,7 +152,7 @@ func (lp *eventLoop) addListener(l net.Listener) error {
 		return err
 	}
 	lp.srv.mu.Lock()
-	lp.listeners = append(lp.listeners, &listener{ln: l, sock: sock})
+	lp.listeners = append(lp.listeners, &listener{ln: l, sock: sock, local: fixedLocal(l.Addr())})
 	lp.srv.mu.Unlock()
 	local := isLocalListener(l.Addr())
 	lp.localOnly = local && (lp.localOnly || !lp.listened)
@@ -161,7 +163,7 @@ func (lp *eventLoop) addListener(l net.Listener) error {
 // step is one turn: wait for events (or the next timer), handle them, run
 // posted functions and other goroutines' queued work, fire due timers.
 func (lp *eventLoop) step(timeout time.Duration) error {
-	if !lp.listened {
+	if !lp.listened && !lp.srv.adopted.Load() {
 		return ErrNotListening
 	}
 	if !lp.ran.Load() {
@@ -174,6 +176,7 @@ func (lp *eventLoop) step(timeout time.Duration) error {
 		return err
 	}
 	lp.tick()
+	lp.applyPause()
 	for _, ev := range evs {
 		lp.dispatchEvent(ev)
 	}
@@ -233,7 +236,9 @@ func (lp *eventLoop) fireTimers() {
 		for i, l := range lp.listeners {
 			if l.paused && !lp.shuttingDown {
 				l.paused = false
-				lp.poll.modify(l.sock, listenerToken|uint64(i), wantRead)
+				if !lp.acceptsPaused {
+					lp.poll.modify(l.sock, listenerToken|uint64(i), wantRead)
+				}
 			}
 		}
 	}

@@ -214,6 +214,10 @@ func (p *epollPoller) writeWake() error {
 	return nil
 }
 
+// descriptor is the epoll descriptor: readable when a registered socket
+// is ready or the wake-up was written.
+func (p *epollPoller) descriptor() (uintptr, bool) { return uintptr(p.epfd), true }
+
 func (p *epollPoller) close() error {
 	return p.wakeup.close(func() error {
 		unix.Close(p.eventfd)

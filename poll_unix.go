@@ -173,6 +173,9 @@ func (p *pollPoller) writeWake() error {
 	}
 }
 
+// descriptor: a poll set has none to wait on.
+func (p *pollPoller) descriptor() (uintptr, bool) { return 0, false }
+
 func (p *pollPoller) close() error {
 	return p.wakeup.close(func() error {
 		err1 := unix.Close(p.wakeRd)

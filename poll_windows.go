@@ -153,6 +153,9 @@ func (p *wsaPoller) writeWake() error {
 	return nil
 }
 
+// descriptor: a WSAPoll set has none to wait on.
+func (p *wsaPoller) descriptor() (uintptr, bool) { return 0, false }
+
 func (p *wsaPoller) close() error {
 	return p.wakeup.close(func() error {
 		err1 := closeSocket(sysSocket(p.wakeRd))

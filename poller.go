@@ -43,6 +43,10 @@ type poller interface {
 	wake() error
 	// close releases the poller's own descriptors.
 	close() error
+	// descriptor is one descriptor that turns readable whenever wait
+	// would report something, for a foreign event loop; false where the
+	// backend has none (a poll set).
+	descriptor() (uintptr, bool)
 }
 
 // interest is what the loop asks the poller to report for a socket.
@@ -72,7 +76,9 @@ var (
 // The platform files (socket_unix.go, socket_windows.go) provide:
 //
 //	newPoller() (poller, error)
-//	listenerSocket(l net.Listener) (sysSocket, error)      // a non-blocking socket the loop accepts on; the caller keeps l open
+//	ownSocket(l any) (sysSocket, error)                    // a non-blocking duplicate of a listener's or connection's socket
+//	localAddr(s sysSocket) net.Addr                        // getsockname
+//	setNoDelay(s sysSocket)                                // TCP_NODELAY
 //	acceptSocket(l sysSocket) (sysSocket, net.Addr, error) // non-blocking, TCP_NODELAY when TCP; errWouldBlock, errNoDescriptors
 //	readSocket(s sysSocket, p []byte) (int, error)         // 0, io.EOF at end; errWouldBlock
 //	writeSockets(s sysSocket, bufs [][]byte) (int, error)  // writev; errWouldBlock when nothing was written

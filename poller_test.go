@@ -48,9 +48,9 @@ func newTestListener(t *testing.T) (net.Listener, sysSocket) {
 		t.Fatalf("listen: %v", err)
 	}
 	t.Cleanup(func() { l.Close() })
-	ls, err := listenerSocket(l)
+	ls, err := ownSocket(l)
 	if err != nil {
-		t.Fatalf("listenerSocket: %v", err)
+		t.Fatalf("ownSocket: %v", err)
 	}
 	t.Cleanup(func() { closeSocket(ls) })
 	return l, ls

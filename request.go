@@ -36,6 +36,7 @@ type Request struct {
 	ContentLength int64  // the body's length: 0 without a body, -1 when unknown (chunked); a WebSocket message's length
 	Chunked       bool
 	RemoteAddr    net.Addr
+	LocalAddr     net.Addr // the address the client reached: the listener's, or the connection's own on a wildcard listener
 
 	// Body is the HTTP body (whole, or this piece when streaming) or the
 	// WebSocket message.

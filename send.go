@@ -66,6 +66,10 @@ func (lp *eventLoop) enqueue(c *conn, it outItem, mode sendMode, kind sendKind) 
 	}
 	q.items = append(q.items, it)
 	q.queued += it.size()
+	lp.srv.counters.queued.Add(int64(it.size()))
+	if kind == kindFrame {
+		lp.srv.counters.wsOut.Add(1)
+	}
 	if kind == kindClose {
 		q.ws = wsClosing
 	}

@@ -118,6 +118,15 @@ type Server struct {
 	running   sync.Mutex
 	stopped   atomic.Bool
 	connCount atomic.Int64
+	counters  counters
+	nextID    atomic.Uint64 // the last ConnID given out
+	adopted   atomic.Bool   // AddConn was called: Run serves without a listener
+	// acceptPaused is what Pause and Resume ask; the loop applies it.
+	acceptPaused atomic.Bool
+	// handler and logger are what SetHandler and SetLogger set; nil
+	// means the Handler and Logger fields.
+	handler atomic.Pointer[Handler]
+	log     atomic.Pointer[slog.Logger]
 	// conns maps ConnID to connection for senders on other goroutines.
 	conns connTable
 	// done is closed when Run has returned after Stop or Shutdown.
@@ -346,8 +355,22 @@ func (s *Server) finish() {
 }
 
 func (s *Server) logger() *slog.Logger {
+	if l := s.log.Load(); l != nil {
+		return l
+	}
 	if s.Logger != nil {
 		return s.Logger
 	}
 	return slog.Default()
 }
+
+// currentHandler is the handler for the next event.
+func (s *Server) currentHandler() Handler {
+	if h := s.handler.Load(); h != nil {
+		return *h
+	}
+	return s.Handler
+}
+
+// newConnID gives out the next connection ID. Any goroutine.
+func (s *Server) newConnID() ConnID { return ConnID(s.nextID.Add(1)) }

@@ -13,13 +13,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// listenerSocket duplicates l's descriptor so that the loop owns a socket of
-// its own: the runtime's poller keeps l's, and closing l later (which
-// unlinks a unix socket's path) does not pull the socket from under the loop.
-func listenerSocket(l net.Listener) (sysSocket, error) {
+// ownSocket duplicates the descriptor of l (a listener, or a connection
+// for AddConn) so that the loop owns a socket of its own: the runtime's
+// poller keeps l's, and closing l later (which unlinks a unix socket's
+// path) does not pull the socket from under the loop.
+func ownSocket(l any) (sysSocket, error) {
 	sc, ok := l.(syscall.Conn)
 	if !ok {
-		return 0, fmt.Errorf("phttp: listener %T exposes no socket", l)
+		return 0, fmt.Errorf("phttp: %T exposes no socket", l)
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil {
@@ -61,6 +62,18 @@ func acceptSocket(l sysSocket) (sysSocket, net.Addr, error) {
 	}
 	return sysSocket(fd), sockaddrToAddr(sa), nil
 }
+
+// localAddr is the address s is bound to, or nil.
+func localAddr(s sysSocket) net.Addr {
+	sa, err := unix.Getsockname(int(s))
+	if err != nil {
+		return nil
+	}
+	return sockaddrToAddr(sa)
+}
+
+// setNoDelay turns off Nagle's algorithm on a TCP socket.
+func setNoDelay(s sysSocket) { unix.SetsockoptInt(int(s), unix.IPPROTO_TCP, unix.TCP_NODELAY, 1) }
 
 func sockaddrToAddr(sa unix.Sockaddr) net.Addr {
 	switch a := sa.(type) {

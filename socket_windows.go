@@ -18,8 +18,8 @@ import (
 // WSAStartup when package net is initialised), and this package imports
 // net, so nothing here calls WSAStartup.
 
-// listenerSocket gives the loop a listening socket of its own that refers
-// to the same endpoint as l.
+// ownSocket gives the loop a socket of its own that refers to the same
+// endpoint as l (a listener, or a connection for AddConn).
 //
 // The runtime created l's SOCKET and associated it with its I/O completion
 // port; closing l closes that handle. Using the handle directly would let
@@ -38,10 +38,10 @@ import (
 // accept on it, which queues no completion packets, and the caller must not
 // call l.Accept while the loop serves (each connection would go to one of
 // them).
-func listenerSocket(l net.Listener) (sysSocket, error) {
+func ownSocket(l any) (sysSocket, error) {
 	sc, ok := l.(syscall.Conn)
 	if !ok {
-		return 0, fmt.Errorf("phttp: listener %T exposes no socket", l)
+		return 0, fmt.Errorf("phttp: %T exposes no socket", l)
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil {
@@ -99,6 +99,20 @@ func acceptSocket(l sysSocket) (sysSocket, net.Addr, error) {
 		windows.SetsockoptInt(s, windows.IPPROTO_TCP, windows.TCP_NODELAY, 1)
 	}
 	return sysSocket(s), winSockaddrToAddr(sa), nil
+}
+
+// localAddr is the address s is bound to, or nil.
+func localAddr(s sysSocket) net.Addr {
+	sa, err := windows.Getsockname(windows.Handle(s))
+	if err != nil {
+		return nil
+	}
+	return winSockaddrToAddr(sa)
+}
+
+// setNoDelay turns off Nagle's algorithm on a TCP socket.
+func setNoDelay(s sysSocket) {
+	windows.SetsockoptInt(windows.Handle(s), windows.IPPROTO_TCP, windows.TCP_NODELAY, 1)
 }
 
 func winSockaddrToAddr(sa windows.Sockaddr) net.Addr {

@@ -18,7 +18,7 @@ func TestTokensAfterManyConnections(t *testing.T) {
 		if err := srv.Listen("tcp", "127.0.0.1:0"); err != nil {
 			t.Fatal(err)
 		}
-		srv.lp.nextID = start // before Run: the loop goroutine has not started
+		srv.nextID.Store(uint64(start)) // before Run: no connection yet
 		done := make(chan error, 1)
 		go func() { done <- srv.Run() }()
 		for i := range 6 {

@@ -84,7 +84,7 @@ func (lp *eventLoop) upgrade(c *conn, rs *reqState) {
 	r := &rs.req
 	ws := &wsConn{}
 	ws.req = Request{
-		ConnID: c.id, Server: lp.srv, RemoteAddr: c.remote, BodyDone: true, life: &ws.life,
+		ConnID: c.id, Server: lp.srv, RemoteAddr: c.remote, LocalAddr: c.local, BodyDone: true, life: &ws.life,
 		Method: r.Method, URI: r.URI, Path: r.Path, RawPath: r.RawPath,
 		RawQuery: r.RawQuery, Fragment: r.Fragment, Host: r.Host, Proto: "HTTP/1.1",
 	}
@@ -165,6 +165,7 @@ func (lp *eventLoop) deliverMessage(c *conn, ev pws.Event) {
 	}
 	r.Body = ev.Payload
 	r.ContentLength = int64(len(r.Body))
+	lp.srv.counters.wsIn.Add(1)
 	lp.callHandler(w, r)
 	r.Body = nil
 	if w.panicked && !c.closing() {

@@ -68,6 +68,9 @@ func (lp *eventLoop) queueFrameLoop(c *conn, op gws.OpCode, p []byte) error {
 	start := len(dst)
 	dst = pws.AppendFrame(dst, op, true, p)
 	lp.commitTailLocked(q, dst, start)
+	if op == gws.OpText || op == gws.OpBinary {
+		lp.srv.counters.wsOut.Add(1)
+	}
 	if q.scheduleLocked() {
 		lp.readyMu.Lock()
 		lp.ready = append(lp.ready, c)
@@ -94,6 +97,7 @@ func (lp *eventLoop) tailLocked(q *sendQueue, n int) []byte {
 func (lp *eventLoop) commitTailLocked(q *sendQueue, dst []byte, start int) {
 	q.items[len(q.items)-1].b = dst
 	q.queued += len(dst) - start
+	lp.srv.counters.queued.Add(int64(len(dst) - start))
 }
 
 // queueCloseFrame queues the loop's close frame for c, once: frames queued
@@ -202,6 +206,8 @@ func (lp *eventLoop) consumed(c *conn, n int) int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.queued -= n
+	lp.srv.counters.queued.Add(-int64(n))
+	lp.srv.counters.bytesOut.Add(int64(n))
 	credit := 0
 	done := 0
 	for n > 0 && done < len(q.items) {
