@@ -93,8 +93,9 @@ func (s *Server) SetLogger(l *slog.Logger) { s.log.Store(l) }
 // is closed; the connection stays open) and served like one the server
 // accepted, with the ConnID returned. c must expose its socket through
 // syscall.Conn, as *net.TCPConn and *net.UnixConn do. A server with no
-// listener of its own serves adopted connections from Run until Stop.
-// Safe from any goroutine.
+// listener of its own serves adopted connections from Run until Stop;
+// call AddConn once before Run there (Run on a server with neither
+// returns ErrNotListening). Safe from any goroutine.
 func (s *Server) AddConn(c net.Conn) (ConnID, error) {
 	if s.stopped.Load() {
 		return 0, ErrServerStopped

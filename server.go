@@ -217,10 +217,11 @@ func (s *Server) Run() error {
 // Step runs one loop iteration for a program that owns its main loop: it
 // waits at most timeout (0 polls, negative waits for the next event or
 // timer), then handles what is ready. Call it from one goroutine only: the
-// handler and posted functions run on it. After Stop, the next Step tears
-// the server down on that goroutine (connections closed, WebSocketClose
-// delivered, functions already posted run) and returns ErrServerStopped;
-// keep calling Step until it does.
+// handler and posted functions run on it. After Stop, the next Step (or
+// the Step during which Stop was called) tears the server down on that
+// goroutine (connections closed, WebSocketClose delivered, functions
+// already posted run) and returns ErrServerStopped; keep calling Step
+// until it does.
 func (s *Server) Step(timeout time.Duration) error {
 	lp, err := s.started()
 	if err != nil {
@@ -235,8 +236,9 @@ func (s *Server) Step(timeout time.Duration) error {
 	if err := lp.step(timeout); err != nil {
 		return err
 	}
-	if s.stopped.Load() {
+	if s.stopped.Load() { // stopped during this turn (by a posted function, say)
 		s.finish()
+		return ErrServerStopped
 	}
 	return nil
 }

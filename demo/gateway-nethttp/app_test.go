@@ -11,7 +11,7 @@ import (
 // TestGateway drives the net/http gateway through the same endpoints as
 // phttp's.
 func TestGateway(t *testing.T) {
-	a := newApp(t.TempDir(), gatewaytest.DevOrigin)
+	a := newApp(gatewaytest.Dir(t), gatewaytest.DevOrigin)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 
 // TestGateway drives every endpoint of the phttp gateway with real clients.
 func TestGateway(t *testing.T) {
-	a := newApp(t.TempDir(), gatewaytest.DevOrigin)
+	a := newApp(gatewaytest.Dir(t), gatewaytest.DevOrigin)
 	s := testserver.Start(t, a.srv)
 	go a.ticks(50 * time.Millisecond)
 	gatewaytest.Drive(t, s.Host, func() { close(a.stop) }, a.srv.Shutdown)

@@ -11,12 +11,31 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 )
+
+// Dir makes a directory for a gateway's uploads, removed when the test
+// ends. Not t.TempDir: wine cannot remove a directory tree (unlinkat).
+func Dir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "gateway-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		names, _ := os.ReadDir(dir)
+		for _, n := range names {
+			os.Remove(filepath.Join(dir, n.Name()))
+		}
+		os.Remove(dir)
+	})
+	return dir
+}
 
 // DevOrigin is the dev server's origin the gateway under test allows.
 const DevOrigin = "http://localhost:5173"
