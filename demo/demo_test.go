@@ -41,6 +41,24 @@ func TestDemoInBrowser(t *testing.T) {
 		t.Fatalf("the page did not show 5 ticks and the echo: %v\n%s", err, demoState(bctx))
 	}
 
+	// The live charts get the server's counters, and the broadcast button
+	// makes the WebSocket chart move.
+	charts := chromedp.Poll[bool](`window.statsSeen >= 3 && [...document.querySelectorAll('#charts polyline')].length === 5 &&
+		[...document.querySelectorAll('#charts polyline')].every(p => p.getAttribute('points').split(' ').length >= 2)`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))
+	if _, err := chromedp.Run(bctx, charts); err != nil {
+		t.Fatalf("the charts did not receive the server's stats: %v\n%s", err, demoState(bctx))
+	}
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS("#burst"))); err != nil {
+		t.Fatalf("clicking the broadcast button: %v", err)
+	}
+	moved := chromedp.Poll[bool](`window.burstsSeen >= 100 &&
+		Math.max(...document.querySelectorAll('#charts .chart')[2].querySelector('polyline').getAttribute('points').split(' ').map(p => 30 - Number(p.split(',')[1]))) > 0`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))
+	if _, err := chromedp.Run(bctx, moved); err != nil {
+		t.Fatalf("the broadcast did not show on the charts: %v\n%s", err, demoState(bctx))
+	}
+
 	shutdownCtx, cancelShutdown := context.WithTimeout(ctx, 5*time.Second)
 	defer cancelShutdown()
 	if err := g.srv.Shutdown(shutdownCtx); err != nil {

@@ -32,6 +32,10 @@ func newGateway(interval time.Duration) *gateway {
 func (g *gateway) handle(w *phttp.Response, r *phttp.Request) {
 	switch r.Type {
 	case phttp.WebSocketText, phttp.WebSocketBinary:
+		if string(r.Body) == "broadcast" {
+			go g.burst(500)
+			return
+		}
 		w.SendWebSocket(phttp.WebSocketText, append([]byte("echo: "), r.Body...))
 		return
 	case phttp.WebSocketClose:
@@ -69,12 +73,29 @@ func (g *gateway) tickLoop() {
 			return
 		case <-t.C:
 		}
-		msg := []byte("tick " + strconv.Itoa(n))
-		if g.srv.Post(func() {
-			for id := range g.clients {
-				g.srv.TrySendWebSocket(id, phttp.WebSocketText, msg)
-			}
-		}) != nil {
+		// The page draws the server's counters; they ride with the ticks.
+		if g.broadcast("tick "+strconv.Itoa(n)) != nil || g.broadcast("stats "+g.srv.Stats().String()) != nil {
+			return
+		}
+	}
+}
+
+// broadcast sends msg to every open WebSocket, from any goroutine: the
+// set of clients is read on the loop (Post).
+func (g *gateway) broadcast(msg string) error {
+	b := []byte(msg)
+	return g.srv.Post(func() {
+		for id := range g.clients {
+			g.srv.TrySendWebSocket(id, phttp.WebSocketText, b)
+		}
+	})
+}
+
+// burst is the page's "broadcast" button: n messages to every client, as
+// fast as the loop takes them, so the charts have something to show.
+func (g *gateway) burst(n int) {
+	for i := range n {
+		if g.broadcast("burst "+strconv.Itoa(i)) != nil {
 			return
 		}
 	}
