@@ -147,7 +147,7 @@ func (w *Response) SendWebSocket(t RequestType, p []byte) error {
 	if w.lp == nil || w.c == nil {
 		return ErrNotWebSocket
 	}
-	if w.rs != nil && w.upgraded && !w.wroteHead && !w.done {
+	if w.rs != nil && w.upgraded && !w.raw && !w.wroteHead && !w.done {
 		// Accepted but the 101 has not gone yet: the frame follows it.
 		op, err := frameOpcode(t, p)
 		if err != nil {

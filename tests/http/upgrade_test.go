@@ -51,6 +51,10 @@ func (e *echoProto) handle(w *phttp.Response, r *phttp.Request) {
 			return
 		}
 		w.AcceptUpgrade("echo")
+		if w.SendWebSocket(phttp.WebSocketText, []byte("not on a raw upgrade")) == nil {
+			w.Status = 500 // a WebSocket frame must not follow a raw 101
+			return
+		}
 		if w.SendRaw([]byte("welcome\n")) == nil {
 			e.ids <- r.ConnID
 		}
