@@ -78,8 +78,9 @@ func (lp *eventLoop) onReadEnd(c *conn, err error) {
 	}
 }
 
-// onClientGone is the hang-up watch of a detached answer firing: the
-// client sent FIN, or reset, while its answer was being made. It is taken
+// onClientGone is a hang-up watch firing (a detached answer in progress,
+// or a body paused behind a full BodyReader): the client sent FIN, or
+// reset, while it waited. It is taken
 // as gone, as net/http takes an EOF during a handler: the connection
 // closes now, so the answer's Flush and Send return ErrClosed and it no
 // longer counts in Connections or holds up Shutdown.
@@ -221,6 +222,7 @@ func (lp *eventLoop) setRead(c *conn, queued int) {
 	case c.peerEOF, c.scheduled, queued >= lp.lim.queueBytes:
 	case c.phase == phaseBody && c.rs.pipe != nil && c.rs.pipe.full():
 		lp.bodyTimers.disarm(c) // the reader is slow, not the client
+		want |= wantHangup      // but a client that gives up is noticed
 	default:
 		want |= wantRead
 		if c.phase == phaseBody && c.rs.pipe != nil && c.readTimer.list == nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -183,5 +184,42 @@ func TestBodyReaderLimitsAndEnds(t *testing.T) {
 	c.Close()
 	if err := recvTimeout(t, readErr, 5*time.Second, "the reader's end"); !errors.Is(err, phttp.ErrClosed) {
 		t.Errorf("client gone mid-body: reader got %v, want ErrClosed", err)
+	}
+}
+
+// TestBodyReaderClientGoneWhilePaused: a client that gives up while the
+// loop has stopped reading it (its BodyReader is full and nobody reads) is
+// noticed, by its FIN or its reset: the reader gets ErrClosed and the
+// connection is freed.
+func TestBodyReaderClientGoneWhilePaused(t *testing.T) {
+	for _, reset := range []bool{false, true} {
+		readErr := make(chan error, 1)
+		start := make(chan struct{})
+		srv := &phttp.Server{StreamBodies: true, MaxBodyBytes: 1 << 30, Handler: func(w *phttp.Response, r *phttp.Request) {
+			body := r.BodyReader()
+			w.Detach()
+			go func() {
+				<-start // a reader that has not begun: the pipe fills
+				_, err := io.Copy(io.Discard, body)
+				readErr <- err
+			}()
+		}}
+		s := testserver.Start(t, srv)
+		c := s.Dial(t, 10*time.Second)
+		fmt.Fprintf(c, "POST /up HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n", 64<<20)
+		// More than the pipe's window, less than the kernel's buffers: the
+		// loop pauses, and a FIN still gets through.
+		c.Write(bytes.Repeat([]byte("u"), 100<<10))
+		if reset {
+			c.(*net.TCPConn).SetLinger(0)
+		}
+		c.Close()
+		if !waitUntil(5*time.Second, func() bool { return srv.Connections() == 0 }) {
+			t.Fatalf("reset %v: a client gone while its upload was paused is still counted", reset)
+		}
+		close(start)
+		if err := recvTimeout(t, readErr, 5*time.Second, "the reader's end"); !errors.Is(err, phttp.ErrClosed) {
+			t.Errorf("reset %v: reader after the client left: %v, want ErrClosed", reset, err)
+		}
 	}
 }
