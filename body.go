@@ -2,7 +2,9 @@ package phttp
 
 import (
 	"fmt"
+	"os"
 	"sync"
+	"time"
 )
 
 // bodyWindow is how much of a streamed body may wait unread in a
@@ -24,12 +26,48 @@ type bodyPipe struct {
 	paused  bool       // the loop stopped reading for this pipe: wake it below the window
 	resume  func()     // wakes the loop for this connection (any goroutine)
 	discard bool       // the reader said it wants no more (closed)
+	// owes100: the loop holds back a 100 Continue until the first Read
+	// (as net/http does), so that a handler that answers without reading
+	// spares the client its upload; asked100: that Read came; reading:
+	// a Read has begun at all.
+	owes100, asked100, reading bool
+	readDL                     deadline // Read gives up with os.ErrDeadlineExceeded past it
 }
 
 func newBodyPipe(resume func()) *bodyPipe {
 	p := &bodyPipe{resume: resume}
 	p.ready.L = &p.mu
+	p.readDL.onPass = p.wakeReaders
 	return p
+}
+
+func (p *bodyPipe) wakeReaders() {
+	p.mu.Lock()
+	p.ready.Broadcast()
+	p.mu.Unlock()
+}
+
+// deferContinue asks the pipe to tell the loop when the body is first
+// read; it reports false when a Read already began (send the 100 now).
+// The loop's.
+func (p *bodyPipe) deferContinue() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.reading {
+		return false
+	}
+	p.owes100 = true
+	return true
+}
+
+// continueAsked reports, once, that the reader wants the body the loop
+// holds a 100 Continue back for. The loop's.
+func (p *bodyPipe) continueAsked() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	asked := p.asked100
+	p.asked100 = false
+	return asked
 }
 
 // write adds a piece of the body. The loop's.
@@ -88,13 +126,28 @@ type bodyReader struct{ p *bodyPipe }
 // MaxBodyBytes, and ErrClosed (or ErrServerStopped) when the connection
 // went before the body ended.
 func (r bodyReader) Read(b []byte) (int, error) {
-	p := r.p
+	return r.p.read(b)
+}
+
+func (p *bodyPipe) read(b []byte) (int, error) {
 	p.mu.Lock()
-	for p.off == len(p.buf) && p.err == nil {
+	p.reading = true
+	ask := p.owes100
+	if ask {
+		p.owes100, p.asked100 = false, true
+		p.mu.Unlock()
+		p.resume()
+		p.mu.Lock()
+	}
+	passed := p.readDL.wait()
+	for p.off == len(p.buf) && p.err == nil && !isClosed(passed) {
 		p.ready.Wait()
 	}
 	if p.off == len(p.buf) {
 		err := p.err
+		if err == nil {
+			err = os.ErrDeadlineExceeded
+		}
 		p.mu.Unlock()
 		return 0, err
 	}
@@ -114,10 +167,19 @@ func (r bodyReader) Read(b []byte) (int, error) {
 	return n, nil
 }
 
+// SetReadDeadline makes a Read that waits past t return an error
+// wrapping os.ErrDeadlineExceeded (the zero time: no deadline), as
+// net.Conn does; http.ResponseController uses it. Any goroutine.
+func (r bodyReader) SetReadDeadline(t time.Time) error {
+	r.p.readDL.set(t)
+	return nil
+}
+
 // Close tells the loop that the rest of the body is not wanted: it is
 // read and dropped (within MaxBodyBytes), and the connection goes on.
-func (r bodyReader) Close() error {
-	p := r.p
+func (r bodyReader) Close() error { return r.p.close() }
+
+func (p *bodyPipe) close() error {
 	p.mu.Lock()
 	p.discard = true
 	p.buf, p.off = nil, 0

@@ -109,7 +109,10 @@ type wsConn struct {
 }
 
 // rawConn is the state of a connection upgraded with AcceptUpgrade.
-type rawConn struct{ eventConn }
+type rawConn struct {
+	eventConn
+	pipe *bodyPipe // a hijacked connection's input, instead of Raw events
+}
 
 // connTable finds a connection by ID for senders on other goroutines.
 type connTable struct {

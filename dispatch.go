@@ -127,6 +127,9 @@ func (lp *eventLoop) dispatch(c *conn, rs *reqState) {
 	}
 	if w.detached {
 		rs.handled = true
+		if rs.expect100 && rs.pipe != nil && !rs.bodyDone && rs.pipe.deferContinue() {
+			return // the 100 goes when the BodyReader is first read (serveQueued)
+		}
 		lp.sendContinue(c, rs)
 		return
 	}
@@ -178,8 +181,13 @@ func (lp *eventLoop) callPosted(f func()) {
 // writeAnswer queues the handler's answer for a synchronous response.
 func (lp *eventLoop) writeAnswer(c *conn, rs *reqState) {
 	w := &rs.resp
+	if w.hijacked != nil {
+		w.done = true
+		lp.answerEnded(rs, answerEnd{done: true, upgrade: true, raw: true})
+		return
+	}
 	w.checkStatus()
-	if !c.keepAlive || rs.end.close || lp.shuttingDown {
+	if !c.keepAlive || rs.end.close || lp.shuttingDown || rs.expect100 && !rs.bodyDone {
 		w.closeConn = true
 	}
 	lp.queueAnswer(c, w) // may set closeConn (the handler's own Connection: close)
@@ -202,8 +210,12 @@ func (lp *eventLoop) afterAnswer(c *conn, rs *reqState) {
 		return
 	}
 	switch {
-	case !rs.bodyDone && rs.handled && rs.end.close && rs.end.done:
-		lp.closeAfterAnswer(c, rs) // the rest of the body is not worth reading
+	case !rs.bodyDone && rs.handled && rs.end.done && (rs.end.close || rs.expect100):
+		// The rest of the body is not worth reading; or the client waits
+		// for a 100 Continue that never came and may or may not send the
+		// body now, so nothing after it could be framed (net/http closes
+		// too).
+		lp.closeAfterAnswer(c, rs)
 	case !rs.bodyDone && rs.handled && rs.pipe == nil:
 		lp.enter(c, phaseDiscard)
 	case !rs.bodyDone:
@@ -222,6 +234,10 @@ func (lp *eventLoop) afterAnswer(c *conn, rs *reqState) {
 func (lp *eventLoop) finishRequest(c *conn, rs *reqState) {
 	c.served++
 	rs.life.end(ErrAnswerSent)
+	if rs.resp.hijacked != nil && rs.end.upgrade && !rs.end.close {
+		lp.upgradeRaw(c, rs) // a hijacked connection is its taker's, keep-alive or not
+		return
+	}
 	if rs.end.close || !c.keepAlive || lp.shuttingDown {
 		lp.closeAfterAnswer(c, rs)
 		return

@@ -220,6 +220,8 @@ func (lp *eventLoop) setRead(c *conn, queued int) {
 			want |= wantHangup // notice a client that leaves its answer
 		}
 	case c.peerEOF, c.scheduled, queued >= lp.lim.queueBytes:
+	case c.phase == phaseRaw && c.raw.pipe != nil && c.raw.pipe.full():
+		want |= wantHangup // the taker reads slowly; a client that leaves is noticed
 	case c.phase == phaseBody && c.rs.pipe != nil && c.rs.pipe.full():
 		lp.bodyTimers.disarm(c) // the reader is slow, not the client
 		want |= wantHangup      // but a client that gives up is noticed

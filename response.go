@@ -2,6 +2,8 @@ package phttp
 
 import (
 	"bytes"
+	"errors"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -47,6 +49,10 @@ type Response struct {
 	panicked  bool  // the handler panicked
 	declared  int64 // Content-Length the handler set on a detached answer, or -1
 	sent      int64 // body bytes queued on a detached answer
+	// hijacked is the net.Conn Hijack returned: the connection leaves
+	// HTTP without an answer once this request is done.
+	hijacked *hijackConn
+	writeDL  *deadline // SetWriteDeadline's, once called
 	// greeting holds WebSocket frames sent through w after
 	// AcceptWebSocket, before the 101 went out: they follow it.
 	greeting []byte
@@ -62,7 +68,7 @@ func (w *Response) reset(lp *eventLoop, c *conn, rs *reqState) {
 	w.http10 = rs.req.Proto == "HTTP/1.0"
 	w.keepAlive = c.keepAlive
 	w.detached, w.wroteHead, w.done, w.chunked, w.closeConn, w.upgraded, w.raw, w.panicked = false, false, false, false, false, false, false, false
-	w.declared, w.sent, w.greeting = -1, 0, w.greeting[:0]
+	w.declared, w.sent, w.greeting, w.hijacked, w.writeDL = -1, 0, w.greeting[:0], nil, nil
 }
 
 // Write appends p to Body; it never fails. It implements io.Writer. Call it
@@ -93,7 +99,7 @@ func (w *Response) SetHeader(name, value string) { w.Header.Set(name, value) }
 // requests; on a WebSocket event it does nothing. Call it from the
 // handler, on the loop goroutine.
 func (w *Response) Detach() {
-	if w.rs == nil || w.detached {
+	if w.rs == nil || w.detached || w.hijacked != nil {
 		return
 	}
 	w.detached = true
@@ -170,9 +176,14 @@ func (w *Response) appendWhole(dst, date []byte) []byte {
 	dst = w.appendCommon(dst, date)
 	if w.lengthAllowed() {
 		userLen := w.Header.Get("Content-Length")
-		if w.isHead && userLen != "" && validLength(userLen) {
+		switch {
+		case w.isHead && userLen != "" && validLength(userLen):
 			dst = appendField(dst, "Content-Length", userLen)
-		} else {
+		case w.isHead && len(w.Body) == 0:
+			// A handler that skipped the body for HEAD cannot be told from
+			// one whose GET is empty: no length beats a wrong 0 (net/http
+			// does the same).
+		default:
 			dst = append(dst, "Content-Length: "...)
 			dst = strconv.AppendInt(dst, int64(len(w.Body)), 10)
 			dst = append(dst, "\r\n"...)
@@ -420,7 +431,37 @@ func (w *Response) queue(out []byte) error {
 	if len(out) == 0 {
 		return nil
 	}
-	return w.lp.enqueue(w.c, outItem{b: out, shared: true}, sendWait, kindAnswer)
+	it := outItem{b: out, shared: true}
+	var passed <-chan struct{}
+	if w.writeDL != nil {
+		passed = w.writeDL.wait()
+	}
+	var err error
+	if it.credit, err = w.c.q.acquireUntil(len(out), true, passed); err != nil {
+		putSharedBuf(out)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			w.Body = w.Body[:0]
+			w.end(answerEnd{done: true, close: true}) // it cannot end as framed: the client must not take it for whole
+		}
+		return err
+	}
+	return w.lp.queueItem(w.c, it, kindAnswer)
+}
+
+// SetWriteDeadline makes a Flush, Send or ReadFrom of the detached answer
+// that waits for queue room past t give up with an error wrapping
+// os.ErrDeadlineExceeded; the answer is then aborted (see Abort). The zero
+// time means no deadline. http.ResponseController uses it through the
+// net/http bridge. From the goroutine that owns the detached Response.
+func (w *Response) SetWriteDeadline(t time.Time) error {
+	if !w.detached {
+		return ErrNotDetached
+	}
+	if w.writeDL == nil {
+		w.writeDL = new(deadline)
+	}
+	w.writeDL.set(t)
+	return nil
 }
 
 // Abort ends a detached answer as failed, so that the client cannot take

@@ -45,6 +45,12 @@ func (lp *eventLoop) enqueue(c *conn, it outItem, mode sendMode, kind sendKind) 
 			return err
 		}
 	}
+	return lp.queueItem(c, it, kind)
+}
+
+// queueItem queues it, whose credit is paid, on c after the checks its
+// kind must pass; it gives the credit back when it cannot.
+func (lp *eventLoop) queueItem(c *conn, it outItem, kind sendKind) error {
 	q := &c.q
 	q.mu.Lock()
 	var err error

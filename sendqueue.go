@@ -1,6 +1,10 @@
 package phttp
 
-import "sync"
+import (
+	"os"
+	"slices"
+	"sync"
+)
 
 // outItem is one queued buffer: a whole frame or response piece, so that
 // bytes from different senders never interleave inside one.
@@ -102,6 +106,12 @@ const (
 // wait is false. A request larger than the whole limit takes the whole
 // limit, so that one big message still goes through, alone.
 func (q *sendQueue) acquire(n int, wait bool) (int, error) {
+	return q.acquireUntil(n, wait, nil)
+}
+
+// acquireUntil is acquire that gives up waiting, with
+// os.ErrDeadlineExceeded, once passed is closed (a nil channel never is).
+func (q *sendQueue) acquireUntil(n int, wait bool, passed <-chan struct{}) (int, error) {
 	if n > q.limit {
 		n = q.limit
 	}
@@ -122,7 +132,19 @@ func (q *sendQueue) acquire(n int, wait bool) (int, error) {
 	w := &creditWaiter{n: n, ready: make(chan struct{})}
 	q.waiters = append(q.waiters, w)
 	q.mu.Unlock()
-	<-w.ready
+	select {
+	case <-w.ready:
+	case <-passed:
+		q.mu.Lock()
+		if i := slices.Index(q.waiters, w); i >= 0 && !w.granted {
+			q.waiters = slices.Delete(q.waiters, i, i+1)
+			q.releaseLocked(0) // those behind it may fit now
+			q.mu.Unlock()
+			return 0, os.ErrDeadlineExceeded
+		}
+		q.mu.Unlock()
+		<-w.ready // granted or closed meanwhile
+	}
 	if !w.granted {
 		return 0, ErrClosed
 	}

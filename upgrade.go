@@ -120,12 +120,22 @@ func (lp *eventLoop) upgradeRaw(c *conn, rs *reqState) {
 		RawQuery: r.RawQuery, Fragment: r.Fragment, Host: r.Host, Proto: r.Proto,
 	}
 	raw.resp.lp, raw.resp.c, raw.resp.r, raw.resp.declared = lp, c, &raw.req, -1
+	if hc := rs.resp.hijacked; hc != nil {
+		raw.pipe = hc.pipe
+	}
 	c.raw = raw
 	lp.switchProtocol(c, rs, phaseRaw, rawOpen)
 }
 
 // readRaw hands everything read to the handler as one Raw event.
 func (lp *eventLoop) readRaw(c *conn, data []byte) int {
+	if p := c.raw.pipe; p != nil {
+		p.write(data) // a copy: data is the read buffer
+		if p.full() {
+			lp.updateRead(c)
+		}
+		return len(data)
+	}
 	r, w := lp.rawEvent(c)
 	r.Body = data
 	r.ContentLength = int64(len(data))
@@ -153,6 +163,10 @@ func (lp *eventLoop) reportRawEnd(c *conn) {
 		return
 	}
 	c.raw.reported = true
+	if p := c.raw.pipe; p != nil {
+		p.end(lp.hijackEnd(c)) // the taker reads what came, then the end
+		return
+	}
 	r, w := lp.rawEvent(c)
 	r.BodyDone = true
 	lp.callHandler(w, r)

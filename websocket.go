@@ -236,6 +236,7 @@ func (lp *eventLoop) serveQueued(c *conn) {
 	q.mu.Lock()
 	q.scheduled = false
 	end := q.end
+	started := q.answerStarted
 	q.end = answerEnd{}
 	if end.done {
 		q.answerStarted = false // the next request's answer starts afresh
@@ -243,10 +244,11 @@ func (lp *eventLoop) serveQueued(c *conn) {
 	closing := q.ws == wsClosing
 	rawClose := q.rawClose
 	q.mu.Unlock()
-	if rawClose && c.phase == phaseRaw {
-		lp.reportRawEnd(c)
-		lp.beginClose(c) // CloseRaw: what is queued goes out, then FIN
-		return
+	if rs := c.rs; rs != nil && rs.expect100 && rs.pipe != nil && rs.pipe.continueAsked() {
+		if started {
+			rs.expect100 = false // a final answer went first: a 100 now would break the framing
+		}
+		lp.sendContinue(c, rs)
 	}
 	if end.done && c.rs != nil {
 		rs := c.rs
@@ -258,6 +260,11 @@ func (lp *eventLoop) serveQueued(c *conn) {
 		if len(c.inBuf) > 0 && (c.phase == phaseHead || c.phase == phaseWS || c.phase == phaseRaw) {
 			lp.schedule(c) // requests that waited behind the answer
 		}
+	}
+	if rawClose && c.phase == phaseRaw {
+		lp.reportRawEnd(c)
+		lp.beginClose(c) // CloseRaw: what is queued goes out, then FIN
+		return
 	}
 	if closing && c.phase == phaseWS && c.readTimer.list != &lp.lingerTimers {
 		lp.lingerTimers.arm(c, lp.now) // CloseWebSocket: the client has this long to answer

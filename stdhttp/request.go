@@ -1,0 +1,112 @@
+package stdhttp
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+
+	"github.com/phttp-go/phttp"
+)
+
+// newRequest builds the *http.Request net/http would have read for r:
+// the same URL, canonical Header (Host taken out of it), framing fields
+// and Close. ctx is the request's context; body its Body.
+func newRequest(ctx context.Context, r *phttp.Request, body io.ReadCloser) (*http.Request, error) {
+	u, err := parseTarget(r.Method, r.URI)
+	if err != nil {
+		return nil, err
+	}
+	req := &http.Request{
+		Method:     r.Method,
+		URL:        u,
+		Proto:      r.Proto,
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     canonicalHeader(r.Header),
+		Body:       body,
+		Host:       r.Host,
+		RequestURI: r.URI,
+	}
+	if r.Proto == "HTTP/1.0" {
+		req.ProtoMinor = 0
+	}
+	if r.RemoteAddr != nil {
+		req.RemoteAddr = r.RemoteAddr.String()
+	}
+	req.ContentLength = r.ContentLength
+	if r.Chunked {
+		req.TransferEncoding = []string{"chunked"}
+	}
+	req.Close = wantsClose(req)
+	if r.LocalAddr != nil {
+		ctx = context.WithValue(ctx, http.LocalAddrContextKey, r.LocalAddr)
+	}
+	return req.WithContext(ctx), nil
+}
+
+// parseTarget parses the request-target as net/http does: an
+// authority-form CONNECT target becomes URL.Host.
+func parseTarget(method, target string) (*url.URL, error) {
+	authority := method == "CONNECT" && !strings.HasPrefix(target, "/")
+	if authority {
+		target = "http://" + target
+	}
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		return nil, err
+	}
+	if authority {
+		u.Scheme = ""
+	}
+	return u, nil
+}
+
+// canonicalHeader copies h into an http.Header with canonical keys, the
+// values of a repeated name in the order sent. The values share one
+// backing array, as net/textproto's reader does.
+func canonicalHeader(h phttp.Header) http.Header {
+	out := make(http.Header, len(h))
+	values := make([]string, len(h))
+	for i, f := range h {
+		key := textproto.CanonicalMIMEHeaderKey(f.Name)
+		if key == "Host" {
+			continue // net/http moves it to Request.Host
+		}
+		values[i] = f.Value
+		if vs := out[key]; vs != nil {
+			out[key] = append(vs, f.Value)
+			continue
+		}
+		out[key] = values[i : i+1 : i+1]
+	}
+	return out
+}
+
+// wantsClose is net/http's reading of whether the client asked for the
+// connection to end with this request.
+func wantsClose(req *http.Request) bool {
+	if req.ProtoMajor == 1 && req.ProtoMinor == 0 {
+		return !headerHasToken(req.Header["Connection"], "keep-alive")
+	}
+	return headerHasToken(req.Header["Connection"], "close")
+}
+
+func headerHasToken(values []string, token string) bool {
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// bufferedBody is the Body of a request the loop gathered whole.
+type bufferedBody struct{ bytes.Reader }
+
+func (*bufferedBody) Close() error { return nil }
