@@ -1,17 +1,25 @@
 package main
 
 import (
-	_ "embed"
+	"embed"
 	"fmt"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/phttp-go/phttp"
+	"github.com/phttp-go/phttp/stdhttp"
 )
 
 //go:embed page.html
-var page []byte
+var pageFS embed.FS
+
+// page is served by net/http's file server code through the bridge: it
+// answers conditional and range requests as net/http does.
+var page = stdhttp.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	http.ServeFileFS(w, r, pageFS, "page.html")
+}))
 
 // gateway is the demo's state. clients is owned by the loop goroutine: the
 // handler and posted functions touch it, nothing else, so it needs no lock.
@@ -44,8 +52,7 @@ func (g *gateway) handle(w *phttp.Response, r *phttp.Request) {
 	}
 	switch r.Path {
 	case "/":
-		w.SetHeader("Content-Type", "text/html; charset=utf-8")
-		w.Write(page)
+		page(w, r)
 	case "/ws":
 		w.AcceptWebSocket("")
 		if w.Status == 101 {

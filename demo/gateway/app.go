@@ -6,8 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
-	"mime"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/phttp-go/phttp"
 	"github.com/phttp-go/phttp/demo/ui"
+	"github.com/phttp-go/phttp/stdhttp"
 )
 
 // app is the gateway's state. notes and sockets belong to the loop
@@ -26,7 +26,7 @@ type app struct {
 	dir       string // where uploads are stored
 	devOrigin string // a dev server's origin allowed to call the API, or ""
 	started   time.Time
-	ui        fs.FS
+	static    phttp.Handler // the embedded UI: http.FileServerFS through stdhttp
 	notes     []note
 	sockets   map[phttp.ConnID]bool
 	stop      chan struct{} // closed on shutdown: ends the feeds
@@ -38,7 +38,7 @@ type note struct {
 }
 
 func newApp(dir, devOrigin string) *app {
-	a := &app{dir: dir, devOrigin: devOrigin, started: time.Now(), ui: ui.Files, sockets: map[phttp.ConnID]bool{}, stop: make(chan struct{})}
+	a := &app{dir: dir, devOrigin: devOrigin, started: time.Now(), static: stdhttp.Handler(http.FileServerFS(ui.Files)), sockets: map[phttp.ConnID]bool{}, stop: make(chan struct{})}
 	a.srv = &phttp.Server{
 		Handler:      a.handle,
 		MaxBodyBytes: 1 << 30,
@@ -91,7 +91,7 @@ func (a *app) handle(w *phttp.Response, r *phttp.Request) {
 	case strings.HasPrefix(route, "GET /download/"):
 		a.download(w, r)
 	case r.Method == "GET" || r.Method == "HEAD":
-		a.static(w, r)
+		a.static(w, r) // net/http's file server, through the bridge
 	default:
 		writeJSON(w, 405, map[string]string{"error": "method not allowed"})
 	}
@@ -231,20 +231,4 @@ func (a *app) download(w *phttp.Response, r *phttp.Request) {
 		}
 		w.Send()
 	}()
-}
-
-// static serves the embedded single-page UI.
-func (a *app) static(w *phttp.Response, r *phttp.Request) {
-	name := strings.TrimPrefix(r.Path, "/")
-	if name == "" {
-		name = "index.html"
-	}
-	data, err := fs.ReadFile(a.ui, name)
-	if err != nil {
-		w.Status = 404
-		w.WriteString("not found\n")
-		return
-	}
-	w.SetHeader("Content-Type", mime.TypeByExtension(path.Ext(name)))
-	w.Write(data)
 }

@@ -252,6 +252,46 @@ func TestDifferentialAgainstNetHTTP(t *testing.T) {
 	}
 }
 
+// TestDifferentialOnLoop runs the same cases through stdhttp.OnLoop. Its
+// answers go out whole when the handler returns, so a long body has a
+// Content-Length where net/http chunks it, and a Flush streams nothing
+// early: framing aside, every answer must agree.
+func TestDifferentialOnLoop(t *testing.T) {
+	dir := siteDir(t)
+	app := newApp(dir)
+	std := startNetHTTP(t, app)
+	for _, stream := range []bool{false, true} {
+		t.Run(fmt.Sprintf("StreamBodies=%v", stream), func(t *testing.T) {
+			ours := testserver.Start(t, &phttp.Server{Handler: stdhttp.OnLoop(app), StreamBodies: stream})
+			for _, tc := range diffCases() {
+				methods := tc.methods
+				if methods == nil {
+					methods = []string{"GET"}
+				}
+				want := unframed(exchange(t, std, tc.raw, methods))
+				got := unframed(exchange(t, ours.Host, tc.raw, methods))
+				if strings.Contains(tc.name, "after a flush") {
+					// Nothing was sent before the abort: no answer at all,
+					// where net/http's client saw a broken one.
+					if len(got) != 1 || got[0].Status != -1 {
+						t.Errorf("%s: %s, want no answer", tc.name, describe(got))
+					}
+					continue
+				}
+				compare(t, tc.name, got, want)
+			}
+		})
+	}
+}
+
+// unframed forgets how each body was framed.
+func unframed(os []outcome) []outcome {
+	for i := range os {
+		os[i].ContentLength, os[i].Chunked = 0, false
+	}
+	return os
+}
+
 func compare(t *testing.T, name string, got, want []outcome) {
 	t.Helper()
 	if len(want) == 0 || want[0].Status <= 0 && !strings.Contains(name, "before anything") {
