@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# copy-source.sh copies phttp's runtime source (the root package and its
-# http11, ws and sha1 packages; no tests, demos or benchmarks) into a
-# directory of another module, and rewrites phttp's own import paths to
-# where the copy lives. The copy then builds as part of that module; its
-# go.mod needs golang.org/x/sys, github.com/gobwas/ws and
+# copy-source.sh copies phttp's runtime source (the root package, its
+# http11, ws and sha1 packages, and the net/http bridge stdhttp; no tests,
+# demos or benchmarks) into a directory of another module, and rewrites
+# phttp's own import paths to where the copy lives. The copy then builds as
+# part of that module; its go.mod needs golang.org/x/sys, github.com/gobwas/ws and
 # github.com/gobwas/httphead (`go mod tidy` adds them).
 #
 # Usage: ./copy-source.sh DIR IMPORT_PATH
@@ -24,12 +24,13 @@ case "$path" in
 esac
 
 mkdir -p "$dir"
-for pkg in . http11 ws sha1; do
+for pkg in . http11 ws sha1 stdhttp; do
   mkdir -p "$dir/$pkg"
   rm -f "$dir/$pkg"/*.go
   for f in "$src/$pkg"/*.go; do
     case "$f" in *_test.go) continue ;; esac
-    sed -e "s#\"github.com/phttp-go/phttp/\(http11\|ws\|sha1\)\"#\"$path/\1\"#" "$f" >"$dir/$pkg/$(basename "$f")"
+    sed -e "s#\"github.com/phttp-go/phttp/\(http11\|ws\|sha1\)\"#\"$path/\1\"#" \
+      -e "s#\"github.com/phttp-go/phttp\"#\"$path\"#" "$f" >"$dir/$pkg/$(basename "$f")"
   done
 done
 cp "$src/LICENSE" "$dir/LICENSE"

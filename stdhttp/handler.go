@@ -110,6 +110,7 @@ func serve(h http.Handler, rw *responseWriter) {
 // run calls h and ends the answer, whatever h did (returned, panicked,
 // hijacked).
 func run(h http.Handler, rw *responseWriter) {
+	defer rw.finished.Store(true)
 	defer func() {
 		if p := recover(); p != nil {
 			rw.body.Close()

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/phttp-go/phttp"
@@ -53,7 +54,15 @@ type responseWriter struct {
 	declared    int64 // the handler's Content-Length, or -1
 	written     int64 // body bytes the handler wrote
 	warned      bool  // a superfluous WriteHeader was logged
+	// finished: ServeHTTP returned. From then on the writer refuses
+	// everything: an OnLoop handler's phttp.Response is the loop's again,
+	// soon another request's, and must never be reached through a writer
+	// a handler kept.
+	finished atomic.Bool
 }
+
+// errFinished is what a writer used after its ServeHTTP returned reports.
+var errFinished = errors.New("stdhttp: ResponseWriter used after ServeHTTP returned")
 
 var _ interface {
 	http.ResponseWriter
@@ -63,12 +72,22 @@ var _ interface {
 	io.StringWriter
 } = (*responseWriter)(nil)
 
-func (rw *responseWriter) Header() http.Header { return rw.header }
+// Header returns the map of the answer's header fields. After ServeHTTP
+// returned it is a map of its own that goes nowhere.
+func (rw *responseWriter) Header() http.Header {
+	if rw.finished.Load() {
+		return http.Header{}
+	}
+	return rw.header
+}
 
 // WriteHeader sends (once) the status and a snapshot of the header map,
 // as net/http does: later changes to the map are not sent. Informational
 // codes other than 101 are not sent: the loop has no interim answers yet.
 func (rw *responseWriter) WriteHeader(code int) {
+	if rw.finished.Load() {
+		return
+	}
 	if rw.hijacked {
 		rw.log.Warn("stdhttp: WriteHeader on a hijacked connection", "path", rw.req.URL.Path)
 		return
@@ -137,6 +156,9 @@ func (rw *responseWriter) WriteString(s string) (int, error) {
 // beforeWrite checks that n more body bytes may be written, as net/http's
 // Write does.
 func (rw *responseWriter) beforeWrite(n int) error {
+	if rw.finished.Load() {
+		return errFinished
+	}
 	if rw.hijacked {
 		return http.ErrHijacked
 	}
@@ -194,6 +216,9 @@ func (rw *responseWriter) Flush() { _ = rw.FlushError() }
 // calls it). An OnLoop answer cannot go out before its handler returns:
 // there it does nothing.
 func (rw *responseWriter) FlushError() error {
+	if rw.finished.Load() {
+		return errFinished
+	}
 	if rw.hijacked {
 		return http.ErrHijacked
 	}
@@ -212,6 +237,9 @@ func (rw *responseWriter) FlushError() error {
 // ReadFrom sends src as the body; a file goes out with sendfile(2) once
 // the head is out, as net/http's does.
 func (rw *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	if rw.finished.Load() {
+		return 0, errFinished
+	}
 	if rw.onLoop || rw.hijacked || rw.isHead {
 		return io.Copy(writerOnly{rw}, src)
 	}
@@ -267,6 +295,9 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if rw.onLoop {
 		return nil, nil, ErrOnLoop
 	}
+	if rw.finished.Load() {
+		return nil, nil, errFinished
+	}
 	if rw.hijacked {
 		return nil, nil, http.ErrHijacked
 	}
@@ -296,6 +327,9 @@ func (rw *responseWriter) SetWriteDeadline(t time.Time) error {
 	if rw.onLoop {
 		return ErrOnLoop
 	}
+	if rw.finished.Load() {
+		return errFinished
+	}
 	return rw.w.SetWriteDeadline(t)
 }
 
@@ -319,6 +353,7 @@ func (rw *responseWriter) finish() error {
 			rw.w.Header.Set("Content-Length", strconv.FormatInt(rw.written, 10))
 		}
 	}
+	rw.finished.Store(true) // before the client can have the answer
 	if rw.onLoop {
 		return nil
 	}
@@ -332,6 +367,7 @@ func (rw *responseWriter) fail(p any) {
 	if p != http.ErrAbortHandler {
 		rw.log.Error("stdhttp: handler panic", "panic", fmt.Sprint(p), "method", rw.req.Method, "path", rw.req.URL.Path, "stack", stack())
 	}
+	rw.finished.Store(true)
 	if rw.hijacked {
 		return
 	}

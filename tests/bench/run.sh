@@ -6,7 +6,9 @@
 # cell carries its ratio to net/http from the same run.
 #
 # Usage: tests/bench/run.sh [server ...]   (default: nethttp fasthttp nbio phttp;
-#                                           nethttp is the baseline, keep it in)
+#                                           nethttp is the baseline, keep it in;
+#                                           the net/http bridges: phttp-onloop,
+#                                           phttp-handler, fasthttp-adaptor)
 # Environment: DUR=3 (seconds per timed run), RUNS=3 (runs per noisy figure;
 #              the median is shown), NICE (e.g. -10: run servers and clients
 #              at that niceness, for a machine other work keeps busy; the
@@ -138,6 +140,7 @@ bench_server() {
 		measure $((RUNS * (DUR + 20))) pipeline -c 256 -depth 16 -d "${DUR}s" -runs "$RUNS"
 		stop_server
 	fi
+	case $name in *-onloop | *-handler | *-adaptor) return ;; esac # net/http handlers: no WebSocket rows
 	if start_server "$name"; then
 		measure $((RUNS * (DUR + 20))) wsecho -c 64 -size 32 -d "${DUR}s" -runs "$RUNS"
 		measure $((RUNS * 35 + 20)) bcast -c 1000 -n 200 -runs "$RUNS" -timeout 30s

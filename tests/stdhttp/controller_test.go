@@ -118,3 +118,40 @@ func TestOnLoopLimits(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestWriterKeptPastServeHTTP: a writer a handler keeps and uses after
+// ServeHTTP returned reaches nothing: not its own finished answer, and
+// never (OnLoop reuses the loop's Response) another request's.
+func TestWriterKeptPastServeHTTP(t *testing.T) {
+	for _, onLoop := range []bool{false, true} {
+		kept := make(chan http.ResponseWriter, 1)
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/keep" {
+				kept <- w
+			}
+			io.WriteString(w, "answer of "+r.URL.Path)
+		})
+		bridge := stdhttp.Handler(h)
+		if onLoop {
+			bridge = stdhttp.OnLoop(h)
+		}
+		s := testserver.Start(t, &phttp.Server{Handler: bridge})
+		c := s.Dial(t, 5*time.Second)
+		br := bufio.NewReader(c)
+		io.WriteString(c, "GET /keep HTTP/1.1\r\nHost: localhost\r\n\r\n")
+		if _, body := testserver.ReadResponse(t, br, "GET"); body != "answer of /keep" {
+			t.Fatalf("first answer %q", body)
+		}
+		w := <-kept
+		if _, err := io.WriteString(w, "LEAK"); err == nil {
+			t.Errorf("onLoop=%v: a write after ServeHTTP returned succeeded", onLoop)
+		}
+		w.Header().Set("X-Leak", "1")
+		w.WriteHeader(500)
+		io.WriteString(c, "GET /next HTTP/1.1\r\nHost: localhost\r\n\r\n")
+		resp, body := testserver.ReadResponse(t, br, "GET")
+		if resp.StatusCode != 200 || body != "answer of /next" || resp.Header.Get("X-Leak") != "" {
+			t.Errorf("onLoop=%v: the next request's answer was reached: %d %q %v", onLoop, resp.StatusCode, body, resp.Header)
+		}
+	}
+}
