@@ -73,6 +73,8 @@ func benchKeepAlive(b *testing.B, addr string) {
 // The three benchmarks serve the same handler; their ratios (and allocs,
 // which include the client's http.ReadResponse, the same in all three)
 // are what DESIGN.md quotes.
-func BenchmarkOnLoop(b *testing.B)  { benchKeepAlive(b, servePhttp(b, stdhttp.OnLoop(plaintextMux()))) }
-func BenchmarkHandler(b *testing.B) { benchKeepAlive(b, servePhttp(b, stdhttp.Handler(plaintextMux()))) }
+func BenchmarkOnLoop(b *testing.B) { benchKeepAlive(b, servePhttp(b, stdhttp.OnLoop(plaintextMux()))) }
+func BenchmarkHandler(b *testing.B) {
+	benchKeepAlive(b, servePhttp(b, stdhttp.Handler(plaintextMux())))
+}
 func BenchmarkNetHTTP(b *testing.B) { benchKeepAlive(b, serveNetHTTP(b, plaintextMux())) }
