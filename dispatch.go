@@ -294,7 +294,7 @@ func (lp *eventLoop) getReqState() *reqState {
 // state (with the garbage collector's barriers on its pointers) cost more
 // than parsing the next request.
 func (lp *eventLoop) putReqState(rs *reqState) {
-	if rs.resp.detached || len(lp.rsPool) >= maxPool {
+	if rs.resp.detached && !rs.resp.released.Load() || len(lp.rsPool) >= maxPool {
 		return
 	}
 	rs.body = rs.body[:0]

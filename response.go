@@ -53,6 +53,9 @@ type Response struct {
 	// HTTP without an answer once this request is done.
 	hijacked *hijackConn
 	writeDL  *deadline // SetWriteDeadline's, once called
+	// released: the bridge that owned this detached answer will never
+	// touch it again (internal/handoff), so the loop may pool its state.
+	released atomic.Bool
 	// greeting holds WebSocket frames sent through w after
 	// AcceptWebSocket, before the 101 went out: they follow it.
 	greeting []byte
@@ -69,6 +72,7 @@ func (w *Response) reset(lp *eventLoop, c *conn, rs *reqState) {
 	w.keepAlive = c.keepAlive
 	w.detached, w.wroteHead, w.done, w.chunked, w.closeConn, w.upgraded, w.raw, w.panicked = false, false, false, false, false, false, false, false
 	w.declared, w.sent, w.greeting, w.hijacked, w.writeDL = -1, 0, w.greeting[:0], nil, nil
+	w.released.Store(false)
 }
 
 // Write appends p to Body; it never fails. It implements io.Writer. Call it
@@ -317,7 +321,7 @@ func (w *Response) Send() error {
 	if !w.wroteHead && w.declared < 0 && w.Header.Get("Content-Length") == "" {
 		w.checkStatus()
 		var date [29]byte
-		out = w.appendWhole(out, httpDate(&date, time.Now()))
+		out = w.appendWhole(out, sharedDate(&date))
 		if w.bodyAllowed() {
 			out = append(out, w.Body...)
 		}
@@ -378,7 +382,7 @@ func (w *Response) appendStreamHead(dst []byte) []byte {
 	w.wroteHead = true
 	w.checkStatus()
 	var date [29]byte
-	dst = w.appendCommon(dst, httpDate(&date, time.Now()))
+	dst = w.appendCommon(dst, sharedDate(&date))
 	if v := w.Header.Get("Content-Length"); v != "" && validLength(v) {
 		w.declared, _ = strconv.ParseInt(v, 10, 64)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/phttp-go/phttp"
+	"github.com/phttp-go/phttp/internal/handoff"
 )
 
 // Handler returns a phttp handler that serves each HTTP request with
@@ -85,7 +86,7 @@ func prepare(w *phttp.Response, r *phttp.Request, onLoop bool) (*responseWriter,
 		body = r.BodyReader().(io.ReadCloser) // streamed: a pipe the loop fills
 	case len(r.Body) > 0:
 		b := new(bufferedBody)
-		b.Reset(r.Body) // valid after Detach, and during an OnLoop call
+		b.r.Reset(r.Body) // valid after Detach, and during an OnLoop call
 		body = b
 	}
 	req, err := newRequest(r.Context(), r, body)
@@ -104,7 +105,11 @@ func prepare(w *phttp.Response, r *phttp.Request, onLoop bool) (*responseWriter,
 
 // serve runs one request on its goroutine.
 func serve(h http.Handler, rw *responseWriter) {
+	w := rw.w
 	run(h, rw)
+	// The answer has ended and rw refuses every call from now on: nothing
+	// reaches w again, so the loop may reuse the request's state.
+	handoff.Release(w)
 }
 
 // run calls h and ends the answer, whatever h did (returned, panicked,

@@ -8,6 +8,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/phttp-go/phttp"
 )
@@ -106,7 +107,23 @@ func headerHasToken(values []string, token string) bool {
 	return false
 }
 
-// bufferedBody is the Body of a request the loop gathered whole.
-type bufferedBody struct{ bytes.Reader }
+// bufferedBody is the Body of a request the loop gathered whole. Its
+// bytes may be the loop's to reuse once the answer has ended, so after
+// Close (which the bridge calls when ServeHTTP returns) it reads nothing,
+// as net/http's bodies do.
+type bufferedBody struct {
+	r      bytes.Reader
+	closed atomic.Bool
+}
 
-func (*bufferedBody) Close() error { return nil }
+func (b *bufferedBody) Read(p []byte) (int, error) {
+	if b.closed.Load() {
+		return 0, http.ErrBodyReadAfterClose
+	}
+	return b.r.Read(p)
+}
+
+func (b *bufferedBody) Close() error {
+	b.closed.Store(true)
+	return nil
+}
