@@ -40,7 +40,8 @@ func (lp *eventLoop) acceptAll(idx int) {
 // adopt registers an accepted (or AddConn's) socket as connection id.
 func (lp *eventLoop) adopt(sock sysSocket, addr, local net.Addr, id ConnID) {
 	reject := lp.srv.Connections() >= lp.lim.maxConns
-	if reject && lp.rejecting >= maxRejecting {
+	if reject && (lp.rejecting >= maxRejecting || lp.tlsConf != nil) {
+		// Over the limit on TLS: a 503 would need a handshake first.
 		closeSocket(sock)
 		return
 	}
@@ -75,5 +76,8 @@ func (lp *eventLoop) adopt(sock sysSocket, addr, local net.Addr, id ConnID) {
 	}
 	lp.srv.connCount.Add(1)
 	lp.srv.conns.put(c)
-	lp.headerTimers.arm(c, lp.now)
+	lp.headerTimers.arm(c, lp.now) // on TLS it bounds the handshake too
+	if lp.tlsConf != nil {
+		lp.startTLS(c)
+	}
 }

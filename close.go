@@ -52,6 +52,7 @@ func (lp *eventLoop) closeCause() error {
 func (lp *eventLoop) startLinger(c *conn) {
 	lp.enter(c, phaseLinger)
 	c.q.close()
+	lp.closeNotify(c)
 	if err := shutdownWrite(c.sock); err != nil || c.peerEOF {
 		lp.closeConn(c, CloseAbnormal)
 		return
@@ -68,6 +69,7 @@ func (lp *eventLoop) closeConn(c *conn, code CloseCode) {
 	}
 	c.phase = phaseClosed // always legal: no need to ask the table
 	c.q.close()
+	c.endTLS()
 	disarmAll(c)
 	lp.poll.remove(c.sock)
 	closeSocket(c.sock)

@@ -30,10 +30,11 @@ type conn struct {
 	served    int      // requests answered in this loop turn
 	held      int      // partial input counted in the server's MaxBufferedBytes
 
-	inBuf []byte    // bytes read but not yet consumed (a partial head or frame)
-	rs    *reqState // the request in progress, nil between requests
-	ws    *wsConn   // set once the connection is a WebSocket
-	raw   *rawConn  // set once it was upgraded with AcceptUpgrade
+	inBuf []byte      // bytes read but not yet consumed (a partial head or frame)
+	rs    *reqState   // the request in progress, nil between requests
+	ws    *wsConn     // set once the connection is a WebSocket
+	tls   *tlsSession // on a TLS server: the session (nil on plain TCP)
+	raw   *rawConn    // set once it was upgraded with AcceptUpgrade
 
 	readTimer  timerNode // header, idle, body or linger
 	writeTimer timerNode // write progress

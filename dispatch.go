@@ -16,6 +16,7 @@ func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
 	h := &rs.head
 	r := &rs.req
 	r.Type, r.ConnID, r.Server, r.RemoteAddr, r.LocalAddr, r.life, r.rs = HTTP, c.id, lp.srv, c.remote, c.local, &rs.life, rs
+	r.TLS = c.tlsState()
 	r.Method = head[h.Method.Start:h.Method.End]
 	r.URI = head[h.Target.Start:h.Target.End]
 	r.Proto = "HTTP/1.1"

@@ -23,7 +23,7 @@ func (lp *eventLoop) onReadable(c *conn) {
 	} else {
 		buf = lp.readBuf
 	}
-	n, err := readSocket(c.sock, buf)
+	n, err := lp.readConn(c, buf)
 	if err != nil {
 		if errors.Is(err, errWouldBlock) {
 			return
@@ -43,12 +43,15 @@ func (lp *eventLoop) onReadable(c *conn) {
 	}
 	lp.account(c)
 	lp.flushIfQueued(c)
+	if c.tls != nil && c.tls.more && !c.closed() {
+		lp.schedule(c) // decrypted bytes may wait where the poller cannot see them
+	}
 }
 
 // flushIfQueued writes what this turn's answers queued on c: one writev for
 // a whole pipelined batch.
 func (lp *eventLoop) flushIfQueued(c *conn) {
-	if !c.closing() && lp.queuedBytes(c) > 0 {
+	if !c.closing() && (lp.queuedBytes(c) > 0 || c.tlsPending() > 0) {
 		lp.flush(c)
 	}
 }
@@ -195,6 +198,9 @@ func (lp *eventLoop) serveResume() {
 			lp.updateRead(c)
 			lp.flushIfQueued(c)
 		}
+		if !c.closed() && c.tls != nil && c.tls.more && c.interest&wantRead != 0 {
+			lp.onReadable(c) // what crypto/tls still holds
+		}
 	}
 	clear(list)
 	lp.spare = list[:0]
@@ -232,6 +238,9 @@ func (lp *eventLoop) setRead(c *conn, queued int) {
 		}
 	}
 	lp.setInterest(c, want)
+	if want&wantRead != 0 && c.tls != nil && c.tls.more {
+		lp.schedule(c) // input may wait inside crypto/tls, unseen by the poller
+	}
 }
 
 func (lp *eventLoop) queuedBytes(c *conn) int {

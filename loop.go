@@ -1,6 +1,7 @@
 package phttp
 
 import (
+	"crypto/tls"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -39,12 +40,18 @@ type eventLoop struct {
 
 	events  []pollEvent
 	readBuf []byte
-	iov     [][]byte
-	outMu   sync.Mutex // guards outPool (see getOut)
-	outPool [][]byte
-	rsPool  []*reqState
-	resume  []*conn // connections with buffered input or work to go on with
-	spare   []*conn
+	// tlsConf is the server's TLS configuration, or nil; tlsBuf and
+	// tlsPlain are the loop's scratch for ciphertext read and plaintext
+	// gathered to encrypt.
+	tlsConf  *tls.Config
+	tlsBuf   []byte
+	tlsPlain []byte
+	iov      [][]byte
+	outMu    sync.Mutex // guards outPool (see getOut)
+	outPool  [][]byte
+	rsPool   []*reqState
+	resume   []*conn // connections with buffered input or work to go on with
+	spare    []*conn
 
 	start time.Time
 	now   time.Duration // loop clock: time since start
@@ -132,6 +139,9 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 		},
 	}
 	lp.wall = lp.start
+	if lp.tlsConf = s.tlsConfig(); lp.tlsConf != nil {
+		lp.tlsBuf = make([]byte, readBufSize)
+	}
 	lp.headerTimers = timerList{after: lp.lim.headerTimeout, node: readNode, expire: lp.onReadTimeout}
 	lp.idleTimers = timerList{after: lp.lim.idleTimeout, node: readNode, expire: lp.onIdleTimeout}
 	lp.bodyTimers = timerList{after: lp.lim.idleTimeout, node: readNode, expire: lp.onReadTimeout}

@@ -3,6 +3,7 @@ package phttp
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/url"
@@ -36,7 +37,10 @@ type Request struct {
 	ContentLength int64  // the body's length: 0 without a body, -1 when unknown (chunked); a WebSocket message's length
 	Chunked       bool
 	RemoteAddr    net.Addr
-	LocalAddr     net.Addr // the address the client reached: the listener's, or the connection's own on a wildcard listener
+	// TLS describes the connection's TLS session (version, cipher suite,
+	// ALPN protocol, SNI name, client certificates); nil on plain TCP.
+	TLS       *tls.ConnectionState
+	LocalAddr net.Addr // the address the client reached: the listener's, or the connection's own on a wildcard listener
 
 	// Body is the HTTP body (whole, or this piece when streaming) or the
 	// WebSocket message.

@@ -2,6 +2,7 @@ package phttp
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"sync"
@@ -103,6 +104,15 @@ type Server struct {
 	// when CheckOrigin is set.
 	AllowedOrigins []string
 
+	// TLSConfig, when set, makes every listener of the server (and every
+	// connection AddConn adopts) speak TLS with it, through crypto/tls:
+	// certificates (or GetCertificate for SNI), client certificates and
+	// session resumption work as crypto/tls provides them. NextProtos
+	// defaults to "http/1.1" for ALPN. The handshake runs on a short-lived
+	// goroutine fed by the loop; an idle TLS connection has none.
+	// ListenAndRunTLS sets it up from certificate files.
+	TLSConfig *tls.Config
+
 	// Logger receives errors (handler panics, accept failures) and, at
 	// slog.LevelDebug, refused client input. Nil uses slog.Default().
 	Logger *slog.Logger
@@ -127,6 +137,8 @@ type Server struct {
 	// means the Handler and Logger fields.
 	handler atomic.Pointer[Handler]
 	log     atomic.Pointer[slog.Logger]
+	// tlsFiles is the TLS configuration ListenAndRunTLS made.
+	tlsFiles *tls.Config
 	// conns maps ConnID to connection for senders on other goroutines.
 	conns connTable
 	// done is closed when Run has returned after Stop or Shutdown.

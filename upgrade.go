@@ -115,7 +115,7 @@ func (lp *eventLoop) upgradeRaw(c *conn, rs *reqState) {
 	r := &rs.req
 	raw := &rawConn{}
 	raw.req = Request{
-		Type: Raw, ConnID: c.id, Server: lp.srv, RemoteAddr: c.remote, LocalAddr: c.local, life: &raw.life,
+		Type: Raw, ConnID: c.id, Server: lp.srv, RemoteAddr: c.remote, LocalAddr: c.local, TLS: r.TLS, life: &raw.life,
 		Method: r.Method, URI: r.URI, Path: r.Path, RawPath: r.RawPath,
 		RawQuery: r.RawQuery, Fragment: r.Fragment, Host: r.Host, Proto: r.Proto,
 	}

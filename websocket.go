@@ -84,7 +84,7 @@ func (lp *eventLoop) upgrade(c *conn, rs *reqState) {
 	r := &rs.req
 	ws := &wsConn{}
 	ws.req = Request{
-		ConnID: c.id, Server: lp.srv, RemoteAddr: c.remote, LocalAddr: c.local, BodyDone: true, life: &ws.life,
+		ConnID: c.id, Server: lp.srv, RemoteAddr: c.remote, LocalAddr: c.local, TLS: r.TLS, BodyDone: true, life: &ws.life,
 		Method: r.Method, URI: r.URI, Path: r.Path, RawPath: r.RawPath,
 		RawQuery: r.RawQuery, Fragment: r.Fragment, Host: r.Host, Proto: "HTTP/1.1",
 	}
@@ -225,13 +225,19 @@ func (lp *eventLoop) tryWriteClose(c *conn, code CloseCode, reason string) bool 
 		return false
 	}
 	frame := pws.AppendClose(nil, gws.StatusCode(code), reason)
-	n, err := writeSockets(c.sock, [][]byte{frame})
+	n, err := lp.writeConn(c, [][]byte{frame})
 	return err == nil && n == len(frame)
 }
 
 // serveQueued handles what another goroutine asked of c: bytes to write,
 // a finished detached answer, or a close handshake to start.
 func (lp *eventLoop) serveQueued(c *conn) {
+	if c.tls != nil && !c.tls.open {
+		lp.afterHandshake(c) // its goroutine may be done
+		if c.closed() {
+			return
+		}
+	}
 	q := &c.q
 	q.mu.Lock()
 	q.scheduled = false

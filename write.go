@@ -180,11 +180,11 @@ func (lp *eventLoop) flush(c *conn) bool {
 	switch {
 	case file != nil:
 		n, err = file.send(c.sock, sentOfFile)
-	case len(iov) == 0:
+	case len(iov) == 0 && c.tlsPending() == 0:
 		lp.afterFlush(c, false, left)
 		return true
 	default:
-		n, err = writeSockets(c.sock, iov)
+		n, err = lp.writeConn(c, iov)
 		clear(iov)
 		lp.iov = iov[:0]
 	}
@@ -195,6 +195,7 @@ func (lp *eventLoop) flush(c *conn) bool {
 	if n > 0 {
 		left = lp.consumed(c, n)
 	}
+	left += c.tlsPending() // ciphertext not yet on the socket
 	lp.afterFlush(c, n > 0, left)
 	return !c.closed()
 }

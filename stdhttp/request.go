@@ -39,6 +39,7 @@ func newRequest(ctx context.Context, r *phttp.Request, body io.ReadCloser) (*htt
 		req.RemoteAddr = r.RemoteAddr.String()
 	}
 	req.ContentLength = r.ContentLength
+	req.TLS = r.TLS
 	if r.Chunked {
 		req.TransferEncoding = []string{"chunked"}
 	}
