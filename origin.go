@@ -8,7 +8,7 @@ import (
 // SameOrigin is the default origin check for WebSocket upgrades: it
 // reports whether the request has no Origin header (a client that is not
 // a browser), or one Origin naming the same scheme, host and port the
-// request was sent to (its Host; "http" on a plain connection). Browsers
+// request was sent to (its Host; "https" on TLS, else "http"). Browsers
 // send Origin with every WebSocket handshake, so this refuses pages from
 // other sites (cross-site WebSocket hijacking). It only reads r: safe from
 // any goroutine that may read r.
@@ -18,7 +18,11 @@ func SameOrigin(r *Request) bool {
 	case 0:
 		return true
 	case 1:
-		return sameOrigin(origin[0], "http", r.Host)
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		return sameOrigin(origin[0], scheme, r.Host)
 	}
 	return false
 }

@@ -16,7 +16,10 @@ import (
 // skipped, saying why, only when no Chromium binary can be found. The flags
 // keep Chromium off the network: this workplace has none, and without them
 // it stalls on refused connections.
-func Browser(t testing.TB, ctx context.Context) (context.Context, func() string) {
+//
+// opts add to the browser's flags (for instance trusting a test
+// certificate with chromedp.Flag("ignore-certificate-errors-spki-list", ...)).
+func Browser(t testing.TB, ctx context.Context, opts ...chromedp.ExecAllocatorOption) (context.Context, func() string) {
 	t.Helper()
 	chromium := ""
 	for _, name := range []string{"chromium", "chromium-browser"} {
@@ -29,7 +32,7 @@ func Browser(t testing.TB, ctx context.Context) (context.Context, func() string)
 		t.Skip("no chromium or chromium-browser binary on PATH (apt-get install chromium); skipping the browser test")
 	}
 	out := &lockedBuffer{}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+	flags := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -41,7 +44,8 @@ func Browser(t testing.TB, ctx context.Context) (context.Context, func() string)
 		chromedp.Flag("disable-quic", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.CombinedOutput(out),
-	)
+	}, opts...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, flags...)
 	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
 	return bctx, out.tail

@@ -385,3 +385,21 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestSameOriginIsHTTPS: over TLS, the server's own origin is https; a
+// page from the http origin of the same host is another site.
+func TestSameOriginIsHTTPS(t *testing.T) {
+	s := testserver.StartTLS(t, &phttp.Server{Handler: func(w *phttp.Response, r *phttp.Request) {
+		if r.Type == phttp.HTTP {
+			w.AcceptWebSocket("")
+		}
+	}})
+	for origin, want := range map[string]int{"https://" + s.Host: 101, "http://" + s.Host: 403} {
+		c := s.DialTLS(t, 5*time.Second)
+		fmt.Fprintf(c, "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: %s\r\n\r\n", s.Host, origin)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil || resp.StatusCode != want {
+			t.Errorf("Origin %s: %v %v, want %d", origin, resp, err, want)
+		}
+	}
+}
