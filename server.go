@@ -108,7 +108,7 @@ type Server struct {
 	// connection AddConn adopts) speak TLS with it, through crypto/tls:
 	// certificates (or GetCertificate for SNI), client certificates and
 	// session resumption work as crypto/tls provides them. NextProtos
-	// defaults to "http/1.1" for ALPN. The handshake runs on a short-lived
+	// gets "http/1.1" and "http/1.0" for ALPN. The handshake runs on a short-lived
 	// goroutine fed by the loop; an idle TLS connection has none.
 	// ListenAndRunTLS sets it up from certificate files.
 	TLSConfig *tls.Config

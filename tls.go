@@ -132,8 +132,13 @@ func (t *tlsTransport) feed(p []byte, eof bool) {
 	t.mu.Unlock()
 }
 
-// takeOut returns the ciphertext waiting for the socket; give back what
-// was not written with keepOut.
+func (t *tlsTransport) sawEOF() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.eof
+}
+
+// pendingOut is how much ciphertext waits for the socket.
 func (t *tlsTransport) pendingOut() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -233,6 +238,10 @@ func (lp *eventLoop) readConn(c *conn, buf []byte) (int, error) {
 		return readSocket(c.sock, buf)
 	}
 	if !t.open {
+		if t.tr.sawEOF() {
+			lp.setInterest(c, c.interest&^wantRead)
+			return 0, errWouldBlock
+		}
 		return 0, lp.feedHandshake(c)
 	}
 	total := 0
@@ -279,7 +288,10 @@ func (lp *eventLoop) readConn(c *conn, buf []byte) (int, error) {
 	return total, nil
 }
 
-// feedHandshake moves the socket's bytes to the handshake goroutine.
+// feedHandshake moves the socket's bytes to the handshake goroutine. A
+// FIN is handed over too, not acted on: the client may have sent its
+// Finished, a request and its FIN at once, and the request is answered
+// once the handshake is done (readConn then reports the end).
 func (lp *eventLoop) feedHandshake(c *conn) error {
 	n, err := readSocket(c.sock, lp.tlsBuf)
 	switch {
@@ -287,7 +299,7 @@ func (lp *eventLoop) feedHandshake(c *conn) error {
 		c.tls.tr.feed(lp.tlsBuf[:n], false)
 	case err == io.EOF:
 		c.tls.tr.feed(nil, true)
-		return io.EOF
+		lp.setInterest(c, c.interest&^wantRead) // nothing more will come; the end would be reported every turn
 	case err != nil && !errors.Is(err, errWouldBlock):
 		return err
 	}

@@ -31,8 +31,8 @@ func (s *Server) ListenAndRunTLS(addr, certFile, keyFile string) error {
 }
 
 // tlsConfig is the configuration the loop's TLS sessions use: a clone of
-// TLSConfig (or of what ListenAndRunTLS made), with ALPN's protocols
-// defaulted. Nil: plain TCP.
+// TLSConfig (or of what ListenAndRunTLS made), with "http/1.1" and
+// "http/1.0" added to ALPN's protocols. Nil: plain TCP.
 func (s *Server) tlsConfig() *tls.Config {
 	cfg := s.tlsFiles
 	if cfg == nil {
@@ -41,10 +41,14 @@ func (s *Server) tlsConfig() *tls.Config {
 		}
 		cfg = s.TLSConfig.Clone()
 	}
-	if len(cfg.NextProtos) == 0 {
-		cfg.NextProtos = []string{"http/1.1"}
-	} else if !slices.Contains(cfg.NextProtos, "http/1.1") {
-		cfg.NextProtos = append(slices.Clone(cfg.NextProtos), "http/1.1")
+	// The server speaks both (RFC 7301 registers "http/1.0"), in the
+	// order of preference, after any the user listed.
+	protos := slices.Clone(cfg.NextProtos)
+	for _, p := range []string{"http/1.1", "http/1.0"} {
+		if !slices.Contains(protos, p) {
+			protos = append(protos, p)
+		}
 	}
+	cfg.NextProtos = protos
 	return cfg
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
@@ -442,7 +441,7 @@ func TestHalfClose(t *testing.T) {
 					methods[i] = "GET"
 				}
 				io.WriteString(c, sb.String())
-				if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+				if err := testserver.CloseWrite(c); err != nil {
 					t.Fatal(err)
 				}
 				raw, how := readToEnd(c)
@@ -459,7 +458,7 @@ func TestHalfClose(t *testing.T) {
 			// A head cut short by the half-close gets no answer, only a close.
 			c := s.Dial(t, 5*time.Second)
 			io.WriteString(c, "GET /cut HTTP/1.1\r\nHost: loc")
-			c.(*net.TCPConn).CloseWrite()
+			testserver.CloseWrite(c)
 			if raw, how := readToEnd(c); how == endTimeout || (raw != "" && testserver.StatusOf(raw) != 400) {
 				t.Errorf("cut head: %q, %v", raw, how)
 			}

@@ -20,7 +20,12 @@ func curl(t *testing.T, args ...string) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, path, append([]string{"-sS", "--max-time", "5"}, args...)...).CombinedOutput()
+	base := []string{"-sS", "--max-time", "5"}
+	if testserver.OverTLS {
+		certFile, _ := testserver.LocalCert(t).Files(t)
+		base = append(base, "--cacert", certFile)
+	}
+	out, err := exec.CommandContext(ctx, path, append(base, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("curl %v: %v\n%s", args, err, out)
 	}

@@ -108,7 +108,7 @@ func TestHijack(t *testing.T) {
 					t.Errorf("%s: after the taker's Close: %v, want EOF", path, err)
 				}
 			} else {
-				c.(*net.TCPConn).CloseWrite()
+				testserver.CloseWrite(c)
 				if err := recvTimeout(t, ended, 5*time.Second, "the taker's end"); err != io.EOF {
 					t.Errorf("%s: after the client's FIN the taker read %v, want io.EOF", path, err)
 				}

@@ -315,7 +315,8 @@ func TestExpectContinue(t *testing.T) {
 		}
 	})
 	t.Run("net/http client", func(t *testing.T) {
-		client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 10 * time.Second}}
+		client := testserver.Client()
+		client.Transport.(*http.Transport).ExpectContinueTimeout = 10 * time.Second
 		defer client.CloseIdleConnections()
 		for _, srv := range []*testserver.Running{plain, stream} {
 			req, _ := http.NewRequest("POST", srv.URL+"/nethttp", io.NopCloser(strings.NewReader("payload")))

@@ -5,6 +5,7 @@ package testserver
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -34,12 +35,18 @@ func Start(t testing.TB, s *phttp.Server) *Running {
 // StartOn is Start on another network and address.
 func StartOn(t testing.TB, s *phttp.Server, network, addr string) *Running {
 	t.Helper()
+	if OverTLS && s.TLSConfig == nil {
+		s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{LocalCert(t).TLS}}
+	}
 	if err := s.Listen(network, addr); err != nil {
 		t.Fatalf("listen %s %s: %v", network, addr, err)
 	}
 	r := &Running{Server: s, done: make(chan error, 1)}
 	r.Host = s.Addr().String()
 	r.URL = "http://" + r.Host
+	if s.TLSConfig != nil {
+		r.URL = "https://" + r.Host
+	}
 	go func() { r.done <- s.Run() }()
 	t.Cleanup(func() { r.StopAndWait(t) })
 	return r
@@ -66,9 +73,25 @@ func (r *Running) StopAndWait(t testing.TB) {
 // Done is closed-or-sent when Run returns.
 func (r *Running) Done() <-chan error { return r.done }
 
-// Dial opens a raw TCP connection to the server with a deadline of d for
-// everything done on it.
+// Dial opens a connection to the server with a deadline of d for
+// everything done on it: raw TCP, or with PHTTP_TEST_TLS a TLS
+// connection whose handshake is done (use TCP to reach its socket).
 func (r *Running) Dial(t testing.TB, d time.Duration) net.Conn {
+	t.Helper()
+	c := r.DialTCP(t, d)
+	if !OverTLS || r.Server.TLSConfig == nil {
+		return c
+	}
+	tc := tls.Client(c, clientTLS())
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("TLS handshake: %v", err)
+	}
+	return tc
+}
+
+// DialTCP opens a raw TCP connection to the server, TLS or not, with a
+// deadline of d for everything done on it.
+func (r *Running) DialTCP(t testing.TB, d time.Duration) net.Conn {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", r.Host, 5*time.Second)
 	if err != nil {
@@ -79,9 +102,40 @@ func (r *Running) Dial(t testing.TB, d time.Duration) net.Conn {
 	return c
 }
 
-// Client returns a net/http client with its own keep-alive pool.
+// TCP returns the TCP connection under c (c itself on plain TCP).
+func TCP(c net.Conn) *net.TCPConn {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	return c.(*net.TCPConn)
+}
+
+// CloseWrite half-closes c: on TLS, close_notify and then the FIN.
+func CloseWrite(c net.Conn) error {
+	if tc, ok := c.(*tls.Conn); ok {
+		if err := tc.CloseWrite(); err != nil {
+			return err
+		}
+	}
+	return TCP(c).CloseWrite()
+}
+
+// Client returns a net/http client with its own keep-alive pool (one
+// that trusts the test certificate with PHTTP_TEST_TLS).
 func Client() *http.Client {
-	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
+	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	if OverTLS {
+		tr.TLSClientConfig = clientTLS()
+	}
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+// WSURL is the ws:// (or, over TLS, wss://) URL of path on the server.
+func (r *Running) WSURL(path string) string {
+	if r.Server.TLSConfig != nil {
+		return "wss://" + r.Host + path
+	}
+	return "ws://" + r.Host + path
 }
 
 // ReadResponse reads one response from br for a request with method.

@@ -13,9 +13,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/phttp-go/phttp"
 )
 
@@ -27,17 +29,26 @@ type Cert struct {
 	CertPEM, KeyPEM []byte
 }
 
-var testCert *Cert
+var (
+	certOnce sync.Once
+	testCert *Cert
+	certErr  error
+)
 
 // LocalCert returns the test binary's self-signed certificate.
 func LocalCert(t testing.TB) *Cert {
 	t.Helper()
-	if testCert != nil {
-		return testCert
+	certOnce.Do(func() { testCert, certErr = makeCert() })
+	if certErr != nil {
+		t.Fatal(certErr)
 	}
+	return testCert
+}
+
+func makeCert() (*Cert, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
@@ -51,11 +62,11 @@ func LocalCert(t testing.TB) *Cert {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	keyDER, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	c := &Cert{
 		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
@@ -63,12 +74,14 @@ func LocalCert(t testing.TB) *Cert {
 		Pool:    x509.NewCertPool(),
 	}
 	if c.TLS, err = tls.X509KeyPair(c.CertPEM, c.KeyPEM); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	leaf, _ := x509.ParseCertificate(der)
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
 	c.Pool.AddCert(leaf)
-	testCert = c
-	return c
+	return c, nil
 }
 
 // Files writes the certificate and key to a directory and returns their
@@ -106,10 +119,32 @@ func StartTLS(t testing.TB, s *phttp.Server) *Running {
 	return r
 }
 
+// OverTLS is set by PHTTP_TEST_TLS=1: every server Start starts speaks
+// TLS with the test certificate, and Dial, Client and WSURL speak it too,
+// so that an end-to-end suite runs a second time over TLS.
+var OverTLS = os.Getenv("PHTTP_TEST_TLS") == "1"
+
+// SkipOverTLS skips a test that cannot run over TLS, saying why.
+func SkipOverTLS(t testing.TB, why string) {
+	t.Helper()
+	if OverTLS {
+		t.Skip("PHTTP_TEST_TLS: " + why)
+	}
+}
+
 // ClientTLS is the client side's configuration: it trusts the test
 // certificate.
 func ClientTLS(t testing.TB) *tls.Config {
-	return &tls.Config{RootCAs: LocalCert(t).Pool, ServerName: "localhost"}
+	LocalCert(t)
+	return clientTLS()
+}
+
+func clientTLS() *tls.Config {
+	certOnce.Do(func() { testCert, certErr = makeCert() })
+	if certErr != nil {
+		panic(certErr) // crypto/rand or x509 failing: nothing a test can do
+	}
+	return &tls.Config{RootCAs: testCert.Pool, ServerName: "localhost"}
 }
 
 // TLSClient is Client for a TLS server.
@@ -121,10 +156,24 @@ func TLSClient(t testing.TB) *http.Client {
 // deadline of d for everything done on it.
 func (r *Running) DialTLS(t testing.TB, d time.Duration) *tls.Conn {
 	t.Helper()
-	raw := r.Dial(t, d)
+	raw := r.DialTCP(t, d)
 	c := tls.Client(raw, ClientTLS(t))
 	if err := c.Handshake(); err != nil {
 		t.Fatalf("TLS handshake: %v", err)
 	}
 	return c
+}
+
+// WSTLS is the TLS configuration for a WebSocket dialer: nil on plain
+// TCP, one trusting the test certificate with PHTTP_TEST_TLS.
+func WSTLS() *tls.Config {
+	if !OverTLS {
+		return nil
+	}
+	return clientTLS()
+}
+
+// WSDialer is gorilla's default dialer, speaking TLS with PHTTP_TEST_TLS.
+func WSDialer() *websocket.Dialer {
+	return &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: 45 * time.Second, TLSClientConfig: WSTLS()}
 }

@@ -261,12 +261,15 @@ func TestStalledHandshakes(t *testing.T) {
 // on serving.
 func TestGarbageAndPlaintext(t *testing.T) {
 	s := testserver.StartTLS(t, &phttp.Server{Handler: tlsInfo})
-	c := s.Dial(t, 5*time.Second)
+	c := s.DialTCP(t, 5*time.Second)
 	c.Write(append([]byte{0x16, 0x03, 0x01, 0x00, 0x40}, bytes.Repeat([]byte{0xAB}, 64)...))
 	if _, err := io.ReadAll(c); err != nil {
 		t.Errorf("garbage handshake record: %v, want a close", err)
 	}
-	raw := s.RawExchange(t, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", 5*time.Second)
+	pc := s.DialTCP(t, 5*time.Second)
+	io.WriteString(pc, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	rawBytes, _ := io.ReadAll(pc)
+	raw := string(rawBytes)
 	if !strings.HasPrefix(raw, "HTTP/1.0 400 Bad Request\r\n") {
 		t.Errorf("plaintext HTTP on the TLS port: %q, want net/http's 400", raw)
 	}
@@ -335,7 +338,7 @@ func TestClientCertsResumptionSNI(t *testing.T) {
 func TestShutdownSendsCloseNotify(t *testing.T) {
 	srv := &phttp.Server{Handler: tlsInfo}
 	s := testserver.StartTLS(t, srv)
-	raw := s.Dial(t, 10*time.Second)
+	raw := s.DialTCP(t, 10*time.Second)
 	counted := &countingConn{Conn: raw}
 	c := tls.Client(counted, testserver.ClientTLS(t))
 	io.WriteString(c, "GET /x HTTP/1.1\r\nHost: localhost\r\n\r\n")
@@ -400,6 +403,23 @@ func TestSameOriginIsHTTPS(t *testing.T) {
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 		if err != nil || resp.StatusCode != want {
 			t.Errorf("Origin %s: %v %v, want %d", origin, resp, err, want)
+		}
+	}
+}
+
+// TestRequestAndFINWithTheFinished: a client that sends its request and
+// its FIN right behind its handshake's Finished (before the server's
+// handshake goroutine has read it) still gets its answer, then the close.
+func TestRequestAndFINWithTheFinished(t *testing.T) {
+	s := testserver.StartTLS(t, &phttp.Server{Handler: tlsInfo})
+	for range 20 {
+		c := s.DialTLS(t, 5*time.Second)
+		io.WriteString(c, "GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n")
+		c.CloseWrite()
+		testserver.TCP(c).CloseWrite()
+		b, err := io.ReadAll(c)
+		if err != nil || !strings.HasSuffix(string(b), "\r\n\r\n/a alpn= sni=localhost") {
+			t.Fatalf("answer %q, %v", b, err)
 		}
 	}
 }

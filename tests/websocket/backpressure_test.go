@@ -3,7 +3,6 @@ package websocket_test
 import (
 	"encoding/binary"
 	"errors"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	gws "github.com/gobwas/ws"
 	"github.com/phttp-go/phttp"
+	"github.com/phttp-go/phttp/tests/testserver"
 )
 
 // kernelSendSlack is how much the server's kernel may buffer for one
@@ -47,7 +47,7 @@ func TestSlowReader(t *testing.T) {
 		s.WriteTimeout = 30 * time.Second
 	})
 	c := s.Dial(t, 60*time.Second)
-	if err := c.(*net.TCPConn).SetReadBuffer(rcvbuf); err != nil {
+	if err := testserver.TCP(c).SetReadBuffer(rcvbuf); err != nil {
 		t.Fatalf("SetReadBuffer: %v", err)
 	}
 	rc := s.dialRawConn(t, c, nil)
@@ -155,7 +155,7 @@ func TestSlowReaderWaitingSenderClosed(t *testing.T) {
 	const queueBytes = 16 << 10
 	s := startWS(t, func(s *phttp.Server, _ *recorder) { s.SendQueueBytes = queueBytes })
 	c := s.Dial(t, 60*time.Second)
-	c.(*net.TCPConn).SetReadBuffer(8 << 10)
+	testserver.TCP(c).SetReadBuffer(8 << 10)
 	rc := s.dialRawConn(t, c, nil)
 	id := rc.id()
 	msg := make([]byte, 4<<10)
@@ -177,7 +177,7 @@ func TestSlowReaderWaitingSenderClosed(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	c.(*net.TCPConn).SetLinger(0)
+	testserver.TCP(c).SetLinger(0)
 	c.Close()
 	select {
 	case err := <-res:

@@ -8,6 +8,7 @@ import (
 	gws "github.com/gobwas/ws"
 	"github.com/gorilla/websocket"
 	"github.com/phttp-go/phttp"
+	"github.com/phttp-go/phttp/tests/testserver"
 )
 
 // TestClientClose: the client closes 1000 "bye"; the server echoes 1000,
@@ -182,7 +183,7 @@ func TestClientVanishes(t *testing.T) {
 	t.Run("reset", func(t *testing.T) {
 		rc := s.dialRaw(t, nil)
 		id := rc.id()
-		rc.c.(interface{ SetLinger(int) error }).SetLinger(0) // RST instead of FIN
+		testserver.TCP(rc.c).SetLinger(0) // RST instead of FIN
 		rc.c.Close()
 		s.expectOneClose(t, id, phttp.CloseAbnormal)
 	})

@@ -115,8 +115,8 @@ func TestHandshakeNotUpgrade(t *testing.T) {
 
 func TestSubprotocol(t *testing.T) {
 	s := startWS(t, func(_ *phttp.Server, rec *recorder) { rec.protocol = "chat" })
-	d := websocket.Dialer{HandshakeTimeout: wait, Subprotocols: []string{"superchat", "chat"}}
-	c, resp, err := d.Dial("ws://"+s.Host+"/ws", nil)
+	d := websocket.Dialer{HandshakeTimeout: wait, Subprotocols: []string{"superchat", "chat"}, TLSClientConfig: testserver.WSTLS()}
+	c, resp, err := d.Dial(s.WSURL("/ws"), nil)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -127,7 +127,7 @@ func TestSubprotocol(t *testing.T) {
 
 	// Not offered: the server must not choose it.
 	d.Subprotocols = []string{"superchat"}
-	c2, resp, err := d.Dial("ws://"+s.Host+"/ws", nil)
+	c2, resp, err := d.Dial(s.WSURL("/ws"), nil)
 	if err != nil {
 		t.Fatalf("dial without chat: %v", err)
 	}
@@ -135,7 +135,7 @@ func TestSubprotocol(t *testing.T) {
 	if p := resp.Header.Get("Sec-WebSocket-Protocol"); p != "" {
 		t.Errorf("server chose %q, which the client did not offer", p)
 	}
-	c3, resp, err := websocket.DefaultDialer.Dial("ws://"+s.Host+"/ws", nil)
+	c3, resp, err := testserver.WSDialer().Dial(s.WSURL("/ws"), nil)
 	if err != nil {
 		t.Fatalf("dial offering nothing: %v", err)
 	}
@@ -166,7 +166,7 @@ func TestOrigin(t *testing.T) {
 		want   int
 	}{
 		{"", 101},
-		{"http://" + s.Host, 101},
+		{s.URL, 101},
 		{"http://evil.example", 403},
 		{"http://evil.example:" + port, 403},
 		{"https://attacker.test", 403},
@@ -177,7 +177,7 @@ func TestOrigin(t *testing.T) {
 		}
 	}
 	// The gorilla client with a foreign Origin is refused too.
-	_, resp, err := websocket.DefaultDialer.Dial("ws://"+s.Host+"/ws", http.Header{"Origin": {"http://evil.example"}})
+	_, resp, err := testserver.WSDialer().Dial(s.WSURL("/ws"), http.Header{"Origin": {"http://evil.example"}})
 	if err == nil || resp == nil || resp.StatusCode != 403 {
 		t.Errorf("gorilla with a foreign origin: %v (resp %v), want 403", err, resp)
 	}
@@ -192,7 +192,7 @@ func TestOrigin(t *testing.T) {
 		want   int
 	}{
 		{"http://friend.example", 101},
-		{"http://" + s2.Host, 403},
+		{s2.URL, 403},
 		{"http://evil.example", 403},
 	} {
 		if got := status(s2, tc.origin); got != tc.want {
@@ -235,7 +235,7 @@ func TestAllowedOrigins(t *testing.T) {
 	})
 	for origin, want := range map[string]int{
 		"":                           101,
-		"http://" + s.Host:           101,
+		s.URL:                        101,
 		"http://localhost:5173":      101,
 		"http://LOCALHOST:5173":      101,
 		"https://app.example":        101,
@@ -255,7 +255,7 @@ func TestAllowedOrigins(t *testing.T) {
 		}
 	}
 	// A real client from an allowed origin.
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+s.Host+"/ws", http.Header{"Origin": {"http://localhost:5173"}})
+	c, _, err := testserver.WSDialer().Dial(s.WSURL("/ws"), http.Header{"Origin": {"http://localhost:5173"}})
 	if err != nil {
 		t.Fatalf("gorilla from an allowed origin: %v", err)
 	}

@@ -177,8 +177,8 @@ func (s *wsServer) expectOneClose(t testing.TB, id phttp.ConnID, code phttp.Clos
 // dialGorilla opens a gorilla client on path.
 func (s *wsServer) dialGorilla(t testing.TB, path string, hdr http.Header) *websocket.Conn {
 	t.Helper()
-	d := websocket.Dialer{HandshakeTimeout: wait}
-	c, resp, err := d.Dial("ws://"+s.Host+path, hdr)
+	d := websocket.Dialer{HandshakeTimeout: wait, TLSClientConfig: testserver.WSTLS()}
+	c, resp, err := d.Dial(s.WSURL(path), hdr)
 	if err != nil {
 		status := 0
 		if resp != nil {
