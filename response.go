@@ -290,7 +290,7 @@ func (w *Response) Flush() error {
 	if err := w.checkDetached(); err != nil {
 		return err
 	}
-	out := w.appendStreamHead(getSharedBuf(w.pieceSize()))
+	out := w.appendStreamHead(w.answerBuf(w.pieceSize()))
 	out, over := w.appendBodyPiece(out)
 	if over {
 		w.done = true
@@ -317,7 +317,7 @@ func (w *Response) Send() error {
 	if err := w.checkDetached(); err != nil {
 		return err
 	}
-	out := getSharedBuf(w.pieceSize())
+	out := w.answerBuf(w.pieceSize())
 	if !w.wroteHead && w.declared < 0 && w.Header.Get("Content-Length") == "" {
 		w.checkStatus()
 		var date [29]byte
@@ -349,6 +349,16 @@ func (w *Response) Send() error {
 		return ErrContentLength
 	}
 	return nil
+}
+
+// answerBuf is a buffer for n bytes of a detached answer: one of the
+// loop's pooled chunks when it fits (most answers: no allocation), else
+// one from the shared pool.
+func (w *Response) answerBuf(n int) []byte {
+	if n <= outChunk {
+		return w.lp.getOut(n)
+	}
+	return getSharedBuf(n)
 }
 
 // pieceSize estimates the bytes the next Flush or Send queues: Body, its
@@ -435,14 +445,14 @@ func (w *Response) queue(out []byte) error {
 	if len(out) == 0 {
 		return nil
 	}
-	it := outItem{b: out, shared: true}
+	it := outItem{b: out, pooled: cap(out) == outChunk, shared: cap(out) != outChunk}
 	var passed <-chan struct{}
 	if w.writeDL != nil {
 		passed = w.writeDL.wait()
 	}
 	var err error
 	if it.credit, err = w.c.q.acquireUntil(len(out), true, passed); err != nil {
-		putSharedBuf(out)
+		w.lp.releaseItem(&it, nil)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			w.Body = w.Body[:0]
 			w.end(answerEnd{done: true, close: true}) // it cannot end as framed: the client must not take it for whole

@@ -24,9 +24,15 @@ import (
 // socket. An idle TLS connection has no goroutine and no buffer beyond
 // what crypto/tls keeps.
 
-// tlsBatch bounds the plaintext one flush encrypts, so the ciphertext
-// waiting for the socket stays small.
-const tlsBatch = 64 << 10
+const (
+	// tlsBatch bounds the plaintext one flush encrypts, so the ciphertext
+	// waiting for the socket stays small.
+	tlsBatch = 64 << 10
+	// idleTLSBuf is the most a transport buffer keeps once empty: enough
+	// for a small request or answer without an allocation, while an idle
+	// connection does not hold on to its handshake's flight.
+	idleTLSBuf = 1 << 10
+)
 
 // tlsSession is a TLS connection's state. The loop's, but for the
 // transport, which the handshake goroutine shares while it runs.
@@ -87,8 +93,8 @@ func (t *tlsTransport) Read(b []byte) (int, error) {
 	t.inOff += n
 	if t.inOff == len(t.in) {
 		t.in, t.inOff = t.in[:0], 0
-		if cap(t.in) > 32<<10 {
-			t.in = nil // a burst need not stay with an idle connection
+		if cap(t.in) > idleTLSBuf {
+			t.in = nil // a burst (or the handshake's flight) need not stay with an idle connection
 		}
 	}
 	return n, nil
@@ -158,7 +164,7 @@ func (t *tlsTransport) writeOut(s sysSocket) (bool, error) {
 		k := copy(t.out, t.out[n:])
 		t.out = t.out[:k]
 	}
-	if len(t.out) == 0 && cap(t.out) > 32<<10 {
+	if len(t.out) == 0 && cap(t.out) > idleTLSBuf {
 		t.out = nil
 	}
 	if err != nil && !errors.Is(err, errWouldBlock) {

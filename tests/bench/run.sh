@@ -6,9 +6,11 @@
 # cell carries its ratio to net/http from the same run.
 #
 # Usage: tests/bench/run.sh [server ...]   (default: nethttp fasthttp nbio phttp;
-#                                           nethttp is the baseline, keep it in;
+#                                           the first is the baseline the ratios
+#                                           divide by: nethttp, or nethttp-tls;
 #                                           the net/http bridges: phttp-onloop,
-#                                           phttp-handler, fasthttp-adaptor)
+#                                           phttp-handler, fasthttp-adaptor;
+#                                           TLS: nethttp-tls, phttp-tls)
 # Environment: DUR=3 (seconds per timed run), RUNS=3 (runs per noisy figure;
 #              the median is shown), NICE (e.g. -10: run servers and clients
 #              at that niceness, for a machine other work keeps busy; the
@@ -128,6 +130,25 @@ measure() {
 bench_server() {
 	local name=$1
 	log "== $name"
+	case $name in
+	*-tls)
+		# TLS: the clients speak it too (LOADGEN_TLS), and the rows are
+		# idle memory, keep-alive req/s and new handshakes per second.
+		export LOADGEN_TLS=1
+		if start_server "$name"; then
+			measure 120 idle -c 10000 -sources 4 -timeout 90s
+			stop_server
+		fi
+		if start_server "$name"; then
+			client 30 wrk -addr "$ADDR" -c 64 -d 1s -runs 1 >/dev/null 2>&1
+			measure $((RUNS * (DUR + 20))) wrk -c 64 -d "${DUR}s" -runs "$RUNS"
+			measure $((RUNS * (DUR + 20))) handshakes -c 16 -d "${DUR}s" -runs "$RUNS"
+			stop_server
+		fi
+		unset LOADGEN_TLS
+		return
+		;;
+	esac
 	if start_server "$name"; then
 		measure 90 idle -c 10000 -sources 4 -timeout 60s
 		stop_server
@@ -189,10 +210,10 @@ COLS=$(
 	IFS=,
 	echo "${SERVERS[*]}"
 )
-TABLE=$("$WORK/benchtable" -in "$RES" -servers "$COLS" -section table)
-EFF=$("$WORK/benchtable" -in "$RES" -servers "$COLS" -section eff)
-CPU=$("$WORK/benchtable" -in "$RES" -servers "$COLS" -section cpu)
-NOTES=$("$WORK/benchtable" -in "$RES" -servers "$COLS" -section notes)
+TABLE=$("$WORK/benchtable" -in "$RES" -servers "$COLS" -baseline "${SERVERS[0]}" -section table)
+EFF=$("$WORK/benchtable" -in "$RES" -servers "$COLS" -baseline "${SERVERS[0]}" -section eff)
+CPU=$("$WORK/benchtable" -in "$RES" -servers "$COLS" -baseline "${SERVERS[0]}" -section cpu)
+NOTES=$("$WORK/benchtable" -in "$RES" -servers "$COLS" -baseline "${SERVERS[0]}" -section notes)
 TOOK=$(($(date +%s) - START))
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 

@@ -423,3 +423,37 @@ func TestRequestAndFINWithTheFinished(t *testing.T) {
 		}
 	}
 }
+
+// TestAddConnSpeaksTLS: a connection accepted elsewhere and adopted with
+// AddConn speaks TLS like the server's own.
+func TestAddConnSpeaksTLS(t *testing.T) {
+	srv := &phttp.Server{Handler: tlsInfo}
+	s := testserver.StartTLS(t, srv)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if _, err := s.AddConn(<-accepted); err != nil {
+		t.Fatalf("AddConn: %v", err)
+	}
+	tc := tls.Client(client, testserver.ClientTLS(t))
+	tc.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(tc, "GET /adopted HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	_, body := testserver.ReadResponse(t, bufio.NewReader(tc), "GET")
+	if body != "/adopted alpn= sni=localhost" {
+		t.Errorf("adopted connection: %q", body)
+	}
+}

@@ -31,6 +31,7 @@ var rows = []row{
 	{"rss_per_conn", "RSS per idle conn, 10k conns (lower is better)", bytesSize, false},
 	{"ws_echo", "WS echo round trips/s (64 conns)", count, true},
 	{"bcast", "broadcast messages/s (1,000 conns × 200)", count, true},
+	{"handshakes", "new TLS connections/s (16 clients)", count, true},
 }
 
 func main() {

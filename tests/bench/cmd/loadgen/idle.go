@@ -89,7 +89,7 @@ func openIdle(addr string, first, n, sources int, deadline time.Time) ([]net.Con
 			// other ephemeral port ranges.
 			local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+(first+i)%max(1, sources)))}
 			d := net.Dialer{LocalAddr: local, Timeout: 5 * time.Second}
-			c, err := d.Dial("tcp", addr)
+			c, err := dialConn(&d, addr)
 			if err == nil {
 				cs[i] = c
 				err = oneRequest(c, req)

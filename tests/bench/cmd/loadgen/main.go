@@ -6,6 +6,9 @@
 //	wsecho    WebSocket echo ping-pong on /ws: round trips/s
 //	bcast     1,000 /bcast WebSockets and /trigger: messages delivered/s
 //	idle      10,000 idle keep-alive connections: server RSS per connection
+//	handshakes  new TLS connections per second (LOADGEN_TLS=1)
+//
+// With LOADGEN_TLS=1, wait, wrk and idle speak TLS too.
 //
 // Each subcommand prints its results on stdout as tab-separated lines that
 // run.sh prefixes with the server's name and benchtable turns into the
@@ -27,12 +30,13 @@ import (
 )
 
 var commands = map[string]func(args []string) error{
-	"wait":     cmdWait,
-	"wrk":      cmdWrk,
-	"pipeline": cmdPipeline,
-	"wsecho":   cmdWSEcho,
-	"bcast":    cmdBcast,
-	"idle":     cmdIdle,
+	"wait":       cmdWait,
+	"wrk":        cmdWrk,
+	"pipeline":   cmdPipeline,
+	"wsecho":     cmdWSEcho,
+	"bcast":      cmdBcast,
+	"idle":       cmdIdle,
+	"handshakes": cmdHandshakes,
 }
 
 func main() {

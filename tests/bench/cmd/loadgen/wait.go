@@ -16,11 +16,11 @@ func cmdWait(args []string) error {
 	timeout := fs.Duration("timeout", 10*time.Second, "give up after this long")
 	fs.Parse(args)
 
-	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: clientTLS()}}
 	deadline := time.Now().Add(*timeout)
 	var last error
 	for time.Now().Before(deadline) {
-		resp, err := client.Get("http://" + *addr + "/plaintext")
+		resp, err := client.Get(scheme() + "://" + *addr + "/plaintext")
 		if err == nil {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 			resp.Body.Close()

@@ -63,7 +63,7 @@ func runWrk(addr string, conns int, dur time.Duration) (wrkResult, error) {
 	secs := max(1, int(dur.Round(time.Second)/time.Second))
 	cmd := exec.CommandContext(ctx, "wrk", "-t1", "-c"+strconv.Itoa(conns),
 		"-d"+strconv.Itoa(secs)+"s", "--timeout", "2s", "--latency",
-		"http://"+addr+"/plaintext")
+		scheme()+"://"+addr+"/plaintext")
 	out, err := cmd.CombinedOutput()
 	text := string(out)
 	if err != nil {
