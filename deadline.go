@@ -68,9 +68,6 @@ func (d *deadline) wait() <-chan struct{} {
 	return d.passed
 }
 
-// expired reports whether the current deadline has passed.
-func (d *deadline) expired() bool { return isClosed(d.wait()) }
-
 func isClosed(ch <-chan struct{}) bool {
 	select {
 	case <-ch:
