@@ -43,10 +43,17 @@ func (lp *eventLoop) onReadable(c *conn) {
 	}
 	lp.account(c)
 	lp.flushIfQueued(c)
+	if c.phase == phaseAnswer {
+		lp.updateRead(c) // read ahead only so far
+	}
 	if c.tls != nil && c.tls.more && !c.closed() {
 		lp.schedule(c) // decrypted bytes may wait where the poller cannot see them
 	}
 }
+
+// answerReadAhead is how much a connection may send while its detached
+// answer is pending before the loop stops reading it.
+const answerReadAhead = 16 << 10
 
 // flushIfQueued writes what this turn's answers queued on c: one writev for
 // a whole pipelined batch.
@@ -78,6 +85,8 @@ func (lp *eventLoop) onReadEnd(c *conn, err error) {
 	case phaseRaw:
 		lp.reportRawEnd(c) // the peer finished sending: ours goes out, then FIN
 		lp.beginClose(c)
+	case phaseAnswer:
+		lp.onClientGone(c) // as the hang-up watch takes it
 	}
 }
 
@@ -222,7 +231,15 @@ func (lp *eventLoop) setRead(c *conn, queued int) {
 	case c.phase == phaseLinger:
 		want |= wantRead
 	case c.phase == phaseAnswer:
-		if !c.peerEOF {
+		switch {
+		case c.peerEOF:
+		case len(c.inBuf) < answerReadAhead:
+			// Go on reading: most clients send nothing while they wait,
+			// so the interest need not change twice per detached answer
+			// (two epoll_ctl calls); a pipelining client's next requests
+			// wait in inBuf, and its FIN is taken as gone (onReadEnd).
+			want |= wantRead
+		default:
 			want |= wantHangup // notice a client that leaves its answer
 		}
 	case c.peerEOF, c.scheduled, queued >= lp.lim.queueBytes:

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/phttp-go/phttp"
 	"github.com/phttp-go/phttp/internal/handoff"
@@ -33,6 +34,7 @@ import (
 // streamed body, as net/http does. Events other than HTTP requests
 // (WebSocket, raw) are not for h: use phttp's own API there, or Hijack.
 func Handler(h http.Handler) phttp.Handler {
+	var ws workers
 	return func(w *phttp.Response, r *phttp.Request) {
 		if r.Type != phttp.HTTP {
 			return
@@ -45,7 +47,44 @@ func Handler(h http.Handler) phttp.Handler {
 			_ = w.Send()
 			return
 		}
-		go serve(h, rw)
+		ws.run(func() { serve(h, rw) })
+	}
+}
+
+// maxIdleWorkers is how many goroutines a Handler keeps parked between
+// requests. A fresh goroutine for every request would grow its stack
+// anew each time (net/http's mux and handlers need more than a new
+// goroutine's), which costs more than the handing over; the parked ones
+// belong to the handler, not to any connection, and more than this many
+// exit when their request is done.
+const maxIdleWorkers = 64
+
+// workers runs each request on a parked goroutine when one waits, else
+// on a new one: never a queue, so no request waits behind another.
+type workers struct {
+	jobs chan func() // unbuffered: a send succeeds only into a waiting worker
+	once sync.Once
+	idle atomic.Int32
+}
+
+func (ws *workers) run(job func()) {
+	ws.once.Do(func() { ws.jobs = make(chan func()) })
+	select {
+	case ws.jobs <- job:
+	default:
+		go ws.work(job)
+	}
+}
+
+func (ws *workers) work(job func()) {
+	for {
+		job()
+		if ws.idle.Add(1) > maxIdleWorkers {
+			ws.idle.Add(-1)
+			return
+		}
+		job = <-ws.jobs
+		ws.idle.Add(-1)
 	}
 }
 
