@@ -90,6 +90,17 @@ type sendQueue struct {
 	answerStarted, answerTaken bool
 	// rawClose: CloseRaw asked the loop to close the connection.
 	rawClose bool
+	// deflate: the connection negotiated permessage-deflate. Set once,
+	// with ws, before any frame may be queued; never changed after.
+	deflate bool
+}
+
+// compressed reports whether data frames to this connection may be
+// compressed. Any goroutine.
+func (q *sendQueue) compressed() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.deflate
 }
 
 // wsSendState says whether WebSocket frames may be queued on a connection.
