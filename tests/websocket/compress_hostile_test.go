@@ -169,7 +169,7 @@ func TestCompressionHostile(t *testing.T) {
 		{"RSV2 with RSV1", [][]byte{frame(gws.OpText, true, gws.Rsv(true, true, false), true, deflateRaw([]byte("x")))}, 1002},
 		{"bad deflate data", [][]byte{frame(gws.OpBinary, true, rsv1, true, []byte{0xff, 0xfe, 0xfd, 0xfc, 0xfb})}, 1007},
 		{"invalid UTF-8 inside", [][]byte{frame(gws.OpText, true, rsv1, true, deflateRaw([]byte{'a', 0xff, 'b'}))}, 1007},
-		{"one byte past the limit", [][]byte{frame(gws.OpBinary, true, rsv1, true, deflateRaw(compressible(limit + 1)))}, 1009},
+		{"one byte past the limit", [][]byte{frame(gws.OpBinary, true, rsv1, true, deflateRaw(compressible(limit+1)))}, 1009},
 		{"zip bomb", [][]byte{frame(gws.OpBinary, true, rsv1, true, deflateRaw(make([]byte, 16<<20)))}, 1009},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
