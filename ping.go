@@ -48,6 +48,15 @@ func (lp *eventLoop) onPingTimeout(c *conn) {
 		}
 		return
 	}
+	if lp.queuedBytes(c) > 0 {
+		// Our bytes (the ping among them, perhaps) still wait for the
+		// socket: the peer may be taking a backlog and meet the ping
+		// late. Whether it takes anything at all is WriteTimeout's to
+		// judge. Bytes the kernel already took are not a sign of life:
+		// its buffers take megabytes for a peer that is gone.
+		lp.pingTimers.arm(c, lp.now)
+		return
+	}
 	lp.srv.logger().Debug("phttp: WebSocket peer answered no ping; closing", "remote", c.remote.String(), "conn", uint64(c.id), "interval", lp.pingTimers.after)
 	lp.srv.counters.pingTimeouts.Add(1)
 	lp.srv.counters.evicted.Add(1)
