@@ -4,6 +4,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // outItem is one queued buffer: a whole frame or response piece, so that
@@ -91,17 +92,15 @@ type sendQueue struct {
 	// rawClose: CloseRaw asked the loop to close the connection.
 	rawClose bool
 	// deflate: the connection negotiated permessage-deflate. Set once,
-	// with ws, before any frame may be queued; never changed after.
-	deflate bool
+	// before ws opens the queue to frames, never changed after; atomic
+	// (not under mu) so that a broadcast's every send does not take the
+	// lock once more just to read it.
+	deflate atomic.Bool
 }
 
 // compressed reports whether data frames to this connection may be
 // compressed. Any goroutine.
-func (q *sendQueue) compressed() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.deflate
-}
+func (q *sendQueue) compressed() bool { return q.deflate.Load() }
 
 // wsSendState says whether WebSocket frames may be queued on a connection.
 type wsSendState uint8

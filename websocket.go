@@ -97,9 +97,7 @@ func (lp *eventLoop) upgrade(c *conn, rs *reqState) {
 	ws.reader.MaxMessageBytes = lp.lim.maxMessage
 	if lp.srv.WebSocketCompression && deflateAccepted(rs.resp.Header) {
 		ws.reader.Compression = true
-		c.q.mu.Lock()
-		c.q.deflate = true // before switchProtocol opens the queue to frames
-		c.q.mu.Unlock()
+		c.q.deflate.Store(true) // before switchProtocol opens the queue to frames
 	}
 	c.ws = ws
 	lp.switchProtocol(c, rs, phaseWS, wsOpen)

@@ -6,6 +6,9 @@
 //	wsecho    WebSocket echo ping-pong on /ws: round trips/s
 //	bcast     1,000 /bcast WebSockets and /trigger: messages delivered/s
 //	idle      10,000 idle keep-alive connections: server RSS per connection
+//	mbcast    1,000 /bcast WebSockets and /mtrigger (prepared messages,
+//	          compressed with -z): messages delivered/s and peak RSS
+//	wsidle    idle WebSockets (compressed with -z): server RSS per connection
 //
 // Each subcommand prints its results on stdout as tab-separated lines that
 // run.sh prefixes with the server's name and benchtable turns into the
@@ -33,6 +36,8 @@ var commands = map[string]func(args []string) error{
 	"wsecho":   cmdWSEcho,
 	"bcast":    cmdBcast,
 	"idle":     cmdIdle,
+	"mbcast":   cmdMBcast,
+	"wsidle":   cmdWSIdle,
 }
 
 func main() {
