@@ -126,9 +126,12 @@ func TestMessageErrors(t *testing.T) {
 	}
 }
 
-// TestMessageCredit: a queue holding a Message counts the frame's bytes
-// against SendQueueBytes, and TrySendMessage says ErrQueueFull at the
-// limit; SendMessage waits and goes on once the client reads.
+// TestMessageCredit: a queue holding a Message is charged the frame's
+// bytes against SendQueueBytes, exactly, and TrySendMessage says
+// ErrQueueFull when what is left is less than a frame; a waiting
+// SendMessage goes through once the client reads. The sends run in one
+// posted function, so the loop writes nothing meanwhile and the credit
+// is what the queue holds.
 func TestMessageCredit(t *testing.T) {
 	const limit = 64 << 10
 	s := startWS(t, func(s *phttp.Server, _ *recorder) { s.SendQueueBytes = limit })
@@ -136,37 +139,41 @@ func TestMessageCredit(t *testing.T) {
 	id := rc.id()
 	payload := bytes.Repeat([]byte("m"), 16<<10)
 	m, _ := phttp.NewMessage(phttp.WebSocketBinary, payload)
-	frameSize := len(payload) + 4
-	// The client reads nothing: the kernel's buffers fill first, then
-	// the queue's credit runs out. Count what the queue took at the end.
-	sent := 0
-	for ; sent < 10000; sent++ {
-		if err := s.TrySendMessage(id, m); err != nil {
-			if !errors.Is(err, phttp.ErrQueueFull) {
-				t.Fatalf("TrySendMessage: %v", err)
+	const frameSize = 16<<10 + 4
+	type result struct {
+		sent int
+		err  error
+	}
+	res := make(chan result, 1)
+	s.Post(func() {
+		for sent := 0; sent < 100; sent++ {
+			before := s.SendCapacity(id)
+			err := s.TrySendMessage(id, m)
+			after := s.SendCapacity(id)
+			switch {
+			case err == nil && before-after != frameSize:
+				res <- result{sent, fmt.Errorf("a send took %d bytes of credit, want %d", before-after, frameSize)}
+				return
+			case errors.Is(err, phttp.ErrQueueFull) && before >= frameSize:
+				res <- result{sent, fmt.Errorf("ErrQueueFull with %d bytes of credit free", before)}
+				return
+			case err != nil:
+				res <- result{sent, err}
+				return
 			}
-			break
 		}
-		if sent%8 == 7 {
-			barrier(t, s.Server) // let the loop hand what it can to the kernel
-		}
+		res <- result{100, errors.New("the queue never filled")}
+	})
+	r := <-res
+	if !errors.Is(r.err, phttp.ErrQueueFull) {
+		t.Fatalf("after %d sends: %v", r.sent, r.err)
 	}
-	if sent == 10000 {
-		t.Fatalf("the queue never filled")
+	if r.sent != limit/frameSize {
+		t.Errorf("%d frames of %d bytes fit in %d bytes of credit, want %d", r.sent, frameSize, limit, limit/frameSize)
 	}
-	barrier(t, s.Server)
-	if free := s.SendCapacity(id); free >= frameSize {
-		// The loop may have written some since; it must not have freed
-		// a whole frame's credit without the client reading.
-		t.Fatalf("SendCapacity %d after ErrQueueFull, with a %d-byte frame refused", free, frameSize)
-	}
-	if q := s.Stats().QueuedBytes; q < int64(limit-frameSize) || q > limit {
-		t.Errorf("QueuedBytes %d, want about the %d-byte limit", q, limit)
-	}
-	// A waiting SendMessage goes through once the client reads.
 	done := make(chan error, 1)
 	go func() { done <- s.SendMessage(id, m) }()
-	for i := 0; i <= sent; i++ {
+	for i := 0; i <= r.sent; i++ {
 		f := rc.mustRead()
 		if f.Header.OpCode != gws.OpBinary || !bytes.Equal(f.Payload, payload) {
 			t.Fatalf("frame %d: %v, %d bytes", i, f.Header.OpCode, len(f.Payload))
