@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/gobwas/httphead"
@@ -38,8 +39,9 @@ const deflateLevel = flate.BestSpeed
 // client's order (its preference); one with a malformed, unknown or
 // repeated parameter is declined (RFC 7692 §5), as is one that limits
 // server_max_window_bits below 15, since compress/flate always uses a
-// 32 KiB window. client_max_window_bits needs no answer: without context
-// takeover the inflater decodes any window up to 32 KiB.
+// 32 KiB window; an offer of 15 is accepted by repeating it (§7.1.2.1).
+// client_max_window_bits needs no answer: without context takeover the
+// inflater decodes any window up to 32 KiB.
 func negotiateDeflate(h Header) string {
 	var opts []httphead.Option
 	for _, v := range h.Values("Sec-WebSocket-Extensions") {
@@ -55,10 +57,12 @@ func negotiateDeflate(h Header) string {
 			if p.Parse(opt) != nil {
 				continue
 			}
-			if p.ServerMaxWindowBits.Defined() && p.ServerMaxWindowBits < 15 {
-				continue
+			switch {
+			case !p.ServerMaxWindowBits.Defined():
+				return deflateResponse
+			case p.ServerMaxWindowBits == 15:
+				return deflateResponse + "; server_max_window_bits=15"
 			}
-			return deflateResponse
 		}
 	}
 	return ""
@@ -67,7 +71,7 @@ func negotiateDeflate(h Header) string {
 // deflateAccepted reports whether a 101's headers agreed to
 // permessage-deflate: the 101 is the one record of what was negotiated.
 func deflateAccepted(h Header) bool {
-	return h.Get("Sec-WebSocket-Extensions") == deflateResponse
+	return strings.HasPrefix(h.Get("Sec-WebSocket-Extensions"), deflateResponse)
 }
 
 // deflater is a pooled compressor with its output buffer. A flate.Writer

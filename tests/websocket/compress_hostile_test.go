@@ -90,8 +90,8 @@ func TestCompressionNegotiation(t *testing.T) {
 		{"permessage-deflate", deflateOK},
 		{"permessage-deflate; client_max_window_bits", deflateOK}, // Chromium's offer
 		{"permessage-deflate; client_max_window_bits=10", deflateOK},
-		{"permessage-deflate; server_no_context_takeover; client_no_context_takeover", deflateOK}, // gorilla's
-		{"permessage-deflate; server_max_window_bits=15", deflateOK},
+		{"permessage-deflate; server_no_context_takeover; client_no_context_takeover", deflateOK},    // gorilla's
+		{"permessage-deflate; server_max_window_bits=15", deflateOK + "; server_max_window_bits=15"}, // accepted by repeating it
 		{"permessage-deflate; server_max_window_bits=10", ""},
 		{"permessage-deflate; server_max_window_bits=10, permessage-deflate", deflateOK},
 		{"permessage-deflate; server_max_window_bits", ""},
@@ -192,4 +192,19 @@ func TestCompressionHostile(t *testing.T) {
 		}
 	})
 	s.checkEcho(t)
+}
+
+// TestCompressionWindowBitsAnswer: a connection whose offer was answered
+// with server_max_window_bits=15 is compressed like any other.
+func TestCompressionWindowBitsAnswer(t *testing.T) {
+	s := startWS(t, func(s *phttp.Server, _ *recorder) { s.WebSocketCompression = true })
+	rc, ext := s.dialOffer(t, "permessage-deflate; server_max_window_bits=15")
+	if ext != deflateOK+"; server_max_window_bits=15" {
+		t.Fatalf("extension %q", ext)
+	}
+	p := compressible(5000)
+	rc.write(frame(gws.OpBinary, true, rsv1, true, deflateRaw(p)))
+	if op, got, compressed := rc.readMessage(); op != gws.OpBinary || !bytes.Equal(got, p) || !compressed {
+		t.Fatalf("echo: %v %d bytes compressed=%v", op, len(got), compressed)
+	}
 }
