@@ -107,6 +107,7 @@ type eventConn struct {
 type wsConn struct {
 	eventConn
 	reader pws.Reader
+	pinged bool // a keep-alive ping went and nothing came since (ping.go)
 }
 
 // rawConn is the state of a connection upgraded with AcceptUpgrade.

@@ -36,6 +36,7 @@ func (lp *eventLoop) onReadable(c *conn) {
 	}
 	c.served = 0
 	lp.srv.counters.bytesIn.Add(int64(n))
+	lp.heard(c)
 	if own {
 		lp.consumeOwn(c, c.inBuf[:len(c.inBuf)+n])
 	} else {

@@ -59,6 +59,7 @@ type eventLoop struct {
 	date  dateCache
 
 	headerTimers, idleTimers, bodyTimers, writeTimers, lingerTimers timerList
+	pingTimers                                                      timerList     // after 0: PingInterval is off
 	acceptResume                                                    time.Duration // when paused listeners resume, or 0
 
 	// ready lists connections other goroutines queued work for.
@@ -146,6 +147,7 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 	lp.idleTimers = timerList{after: lp.lim.idleTimeout, node: readNode, expire: lp.onIdleTimeout}
 	lp.bodyTimers = timerList{after: lp.lim.idleTimeout, node: readNode, expire: lp.onReadTimeout}
 	lp.lingerTimers = timerList{after: lingerTimeout, node: readNode, expire: lp.onLingerTimeout}
+	lp.pingTimers = timerList{after: max(s.PingInterval, 0), node: readNode, expire: lp.onPingTimeout}
 	// The write timer runs in two halves of WriteTimeout (see onWriteTimeout).
 	lp.writeTimers = timerList{after: max(lp.lim.writeTimeout/2, time.Millisecond), node: writeNode, expire: lp.onWriteTimeout}
 	return lp, nil
@@ -212,7 +214,7 @@ func (lp *eventLoop) waitFor(timeout time.Duration) time.Duration {
 	}
 	lp.tick()
 	wait := timeout
-	for _, t := range [...]*timerList{&lp.headerTimers, &lp.idleTimers, &lp.bodyTimers, &lp.writeTimers, &lp.lingerTimers} {
+	for _, t := range [...]*timerList{&lp.headerTimers, &lp.idleTimers, &lp.bodyTimers, &lp.writeTimers, &lp.lingerTimers, &lp.pingTimers} {
 		if d := t.next(); d >= 0 {
 			wait = minWait(wait, max(d-lp.now, 0))
 		}
@@ -241,6 +243,7 @@ func (lp *eventLoop) fireTimers() {
 	lp.bodyTimers.fire(lp.now)
 	lp.writeTimers.fire(lp.now)
 	lp.lingerTimers.fire(lp.now)
+	lp.pingTimers.fire(lp.now)
 	if lp.acceptResume > 0 && lp.now >= lp.acceptResume {
 		lp.acceptResume = 0
 		for i, l := range lp.listeners {

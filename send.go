@@ -108,7 +108,7 @@ func (s *Server) TrySendWebSocket(id ConnID, t RequestType, p []byte) error {
 }
 
 func (s *Server) sendWebSocket(id ConnID, t RequestType, p []byte, mode sendMode) error {
-	frame, err := buildFrame(t, p)
+	op, err := frameOpcode(t, p)
 	if err != nil {
 		return err
 	}
@@ -116,15 +116,8 @@ func (s *Server) sendWebSocket(id ConnID, t RequestType, p []byte, mode sendMode
 	if c == nil { // a connection in the table means the loop exists
 		return ErrClosed
 	}
+	frame := buildFrameFor(c.q.compressed(), op, p)
 	return s.lp.enqueue(c, outItem{b: frame}, mode, kindFrame)
-}
-
-func buildFrame(t RequestType, p []byte) ([]byte, error) {
-	op, err := frameOpcode(t, p)
-	if err != nil {
-		return nil, err
-	}
-	return pws.AppendFrame(make([]byte, 0, pws.FrameSize(len(p))), op, true, p), nil
 }
 
 // frameOpcode checks a message for sending and returns its opcode.
@@ -169,10 +162,11 @@ func (w *Response) SendWebSocket(t RequestType, p []byte) error {
 		}
 		return w.lp.queueFrameLoop(w.c, op, p)
 	}
-	frame, err := buildFrame(t, p)
+	op, err := frameOpcode(t, p)
 	if err != nil {
 		return err
 	}
+	frame := buildFrameFor(w.c.q.compressed(), op, p)
 	return w.lp.enqueue(w.c, outItem{b: frame}, sendTry, kindFrame) // a Response kept past its handler call: never wait
 }
 

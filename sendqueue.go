@@ -4,6 +4,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // outItem is one queued buffer: a whole frame or response piece, so that
@@ -90,7 +91,16 @@ type sendQueue struct {
 	answerStarted, answerTaken bool
 	// rawClose: CloseRaw asked the loop to close the connection.
 	rawClose bool
+	// deflate: the connection negotiated permessage-deflate. Set once,
+	// before ws opens the queue to frames, never changed after; atomic
+	// (not under mu) so that a broadcast's every send does not take the
+	// lock once more just to read it.
+	deflate atomic.Bool
 }
+
+// compressed reports whether data frames to this connection may be
+// compressed. Any goroutine.
+func (q *sendQueue) compressed() bool { return q.deflate.Load() }
 
 // wsSendState says whether WebSocket frames may be queued on a connection.
 type wsSendState uint8

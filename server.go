@@ -113,6 +113,20 @@ type Server struct {
 	// ListenAndRunTLS sets it up from certificate files.
 	TLSConfig *tls.Config
 
+	// WebSocketCompression negotiates permessage-deflate (RFC 7692) with
+	// clients that offer it: the server answers server_no_context_takeover
+	// and client_no_context_takeover, so that an idle compressed
+	// connection holds no compression state. Messages from 64 bytes on are
+	// compressed when that makes them smaller; a Message is compressed
+	// once for every connection it goes to.
+	WebSocketCompression bool
+	// PingInterval pings a WebSocket peer from which nothing was received
+	// for this long, and closes it (close 1008 where a frame can still go
+	// out; counted in Stats.PingTimeouts and Evicted) if it is still
+	// silent one more interval later. A peer that answers pings, or sends
+	// anything, is never closed by it. Zero: no pings.
+	PingInterval time.Duration
+
 	// Logger receives errors (handler panics, accept failures) and, at
 	// slog.LevelDebug, refused client input. Nil uses slog.Default().
 	Logger *slog.Logger

@@ -17,7 +17,8 @@ type Stats struct {
 	WebSocketMessagesIn, WebSocketMessagesOut int64
 	BytesIn, BytesOut                         int64 // read from and written to client sockets
 	QueuedBytes                               int64 // waiting in outbound queues now
-	Evicted                                   int64 // connections closed by WriteTimeout (a stalled consumer)
+	Evicted                                   int64 // connections closed by WriteTimeout (a stalled consumer) or PingInterval
+	PingTimeouts                              int64 // WebSocket connections closed for answering no ping (PingInterval)
 }
 
 // String formats the counters as JSON, so that Stats works with expvar:
@@ -35,7 +36,7 @@ type counters struct {
 	accepted, requests, refused atomic.Int64
 	wsIn, wsOut                 atomic.Int64
 	bytesIn, bytesOut, queued   atomic.Int64
-	evicted                     atomic.Int64
+	evicted, pingTimeouts       atomic.Int64
 }
 
 // Stats returns the server's counters. Safe from any goroutine; cheap
@@ -47,6 +48,6 @@ func (s *Server) Stats() Stats {
 		Accepted:    c.accepted.Load(), Requests: c.requests.Load(), Refused: c.refused.Load(),
 		WebSocketMessagesIn: c.wsIn.Load(), WebSocketMessagesOut: c.wsOut.Load(),
 		BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load(), QueuedBytes: c.queued.Load(),
-		Evicted: c.evicted.Load(),
+		Evicted: c.evicted.Load(), PingTimeouts: c.pingTimeouts.Load(),
 	}
 }

@@ -41,6 +41,11 @@ func (w *Response) AcceptWebSocket(protocol string) {
 	if protocol != "" && offeredProtocol(r.Header, protocol) {
 		w.Header.Set("Sec-WebSocket-Protocol", protocol)
 	}
+	if w.lp != nil && w.lp.srv.WebSocketCompression {
+		if ext := negotiateDeflate(r.Header); ext != "" {
+			w.Header.Set("Sec-WebSocket-Extensions", ext)
+		}
+	}
 	w.upgraded, w.raw = true, false
 }
 
@@ -90,8 +95,13 @@ func (lp *eventLoop) upgrade(c *conn, rs *reqState) {
 	}
 	ws.resp.lp, ws.resp.c, ws.resp.r, ws.resp.declared = lp, c, &ws.req, -1
 	ws.reader.MaxMessageBytes = lp.lim.maxMessage
+	if lp.srv.WebSocketCompression && deflateAccepted(rs.resp.Header) {
+		ws.reader.Compression = true
+		c.q.deflate.Store(true) // before switchProtocol opens the queue to frames
+	}
 	c.ws = ws
 	lp.switchProtocol(c, rs, phaseWS, wsOpen)
+	lp.startPings(c)
 }
 
 // switchProtocol ends c's HTTP life after a 101: the request's state goes

@@ -57,7 +57,18 @@ const answerHeadHint = 160
 // queueFrameLoop frames p into c's queue as the loop's own answer (a
 // handler's WebSocket reply, during its call): no copy of its own, no
 // wake-up, since the loop serves its ready list before it polls again.
+// Data frames are compressed where permessage-deflate was negotiated.
 func (lp *eventLoop) queueFrameLoop(c *conn, op gws.OpCode, p []byte) error {
+	var err error
+	if (op == gws.OpText || op == gws.OpBinary) && c.q.compressed() && deflate(p, func(z []byte) { err = lp.queueFrameBits(c, op, z, true) }) {
+		return err
+	}
+	return lp.queueFrameBits(c, op, p, false)
+}
+
+// queueFrameBits is queueFrameLoop for a payload already compressed
+// (rsv1) or sent as it is.
+func (lp *eventLoop) queueFrameBits(c *conn, op gws.OpCode, p []byte, rsv1 bool) error {
 	q := &c.q
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -67,6 +78,9 @@ func (lp *eventLoop) queueFrameLoop(c *conn, op gws.OpCode, p []byte) error {
 	dst := lp.tailLocked(q, pws.FrameSize(len(p)))
 	start := len(dst)
 	dst = pws.AppendFrame(dst, op, true, p)
+	if rsv1 {
+		dst[start] |= 0x40 // "Per-Message Compressed" (RFC 7692)
+	}
 	lp.commitTailLocked(q, dst, start)
 	if op == gws.OpText || op == gws.OpBinary {
 		lp.srv.counters.wsOut.Add(1)

@@ -29,6 +29,14 @@ func TestDemoInBrowser(t *testing.T) {
 	_, err := chromedp.Run(bctx, chromedp.Poll[bool](`document.getElementById('status').textContent === 'open'`,
 		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second)))
 	if err == nil {
+		// The demo turns WebSocketCompression on and Chromium offers
+		// permessage-deflate: the page reports what was negotiated.
+		var ext string
+		if ext, err = chromedp.Run(bctx, chromedp.Evaluate[string](`window.wsExtensions`)); err == nil && ext != "permessage-deflate; server_no_context_takeover; client_no_context_takeover" {
+			t.Errorf("the page's ws.extensions is %q, want permessage-deflate with no context takeover", ext)
+		}
+	}
+	if err == nil {
 		err = chromedp.Do(bctx, chromedp.SendKeys(chromedp.CSS("#msg"), typed+"\r"))
 	}
 	if err != nil {

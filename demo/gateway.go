@@ -33,7 +33,10 @@ type gateway struct {
 
 func newGateway(interval time.Duration) *gateway {
 	g := &gateway{clients: make(map[phttp.ConnID]bool), interval: interval, stop: make(chan struct{})}
-	g.srv = &phttp.Server{Handler: g.handle}
+	// Compression: the page's messages are text that deflates well, and
+	// Chromium offers permessage-deflate. Pings close tabs that vanished
+	// without a close frame (a laptop lid shut).
+	g.srv = &phttp.Server{Handler: g.handle, WebSocketCompression: true, PingInterval: 30 * time.Second}
 	return g
 }
 
@@ -88,12 +91,16 @@ func (g *gateway) tickLoop() {
 }
 
 // broadcast sends msg to every open WebSocket, from any goroutine: the
-// set of clients is read on the loop (Post).
+// set of clients is read on the loop (Post). The message is framed (and
+// compressed) once, whatever the number of clients.
 func (g *gateway) broadcast(msg string) error {
-	b := []byte(msg)
+	m, err := phttp.NewMessage(phttp.WebSocketText, []byte(msg))
+	if err != nil {
+		return err
+	}
 	return g.srv.Post(func() {
 		for id := range g.clients {
-			g.srv.TrySendWebSocket(id, phttp.WebSocketText, b)
+			g.srv.TrySendMessage(id, m)
 		}
 	})
 }

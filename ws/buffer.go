@@ -40,9 +40,13 @@ func (r *Reader) reclaim() {
 	if cap(r.buf) > keepBuffer {
 		r.buf = nil
 	}
+	r.out = r.out[:0]
+	if cap(r.out) > keepBuffer {
+		r.out = nil
+	}
 }
 
 // Buffered reports the memory the Reader holds for a message under
 // assembly (its buffer's capacity), for a server that bounds the total
 // over all its connections.
-func (r *Reader) Buffered() int { return cap(r.buf) }
+func (r *Reader) Buffered() int { return cap(r.buf) + cap(r.out) }

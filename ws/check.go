@@ -8,9 +8,9 @@ func (r *Reader) check(h ws.Header) error {
 	switch {
 	case h.OpCode.IsReserved():
 		return errOpCode
-	case h.Rsv != 0:
-		// No extension is ever negotiated, so no bit has a meaning (§5.2).
-		return errRsv
+	case h.Rsv != 0 && !r.rsvAllowed(h):
+		// Only a negotiated extension gives a bit a meaning (§5.2).
+		return r.rsvError(h)
 	case !h.Masked:
 		return errUnmasked // §5.1: a server MUST close on an unmasked frame
 	case h.OpCode.IsControl():

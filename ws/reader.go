@@ -25,7 +25,14 @@ type Reader struct {
 	// DefaultMaxMessageBytes (16 MiB).
 	MaxMessageBytes int64
 
+	// Compression says permessage-deflate (RFC 7692) was negotiated, with
+	// client_no_context_takeover: RSV1 may then mark the first frame of a
+	// data message, and such a message is inflated (inflate.go) before it
+	// is delivered. Off, any reserved bit fails with 1002.
+	Compression bool
+
 	buf []byte // the message under assembly, when it is not read in place
+	out []byte // the inflated message, for a compressed one
 
 	// The data frame whose payload is being read (inFrame), its header and
 	// how far into the payload we are. framePos doubles as the mask offset.
@@ -38,6 +45,7 @@ type Reader struct {
 	msgLen    int64     // payload bytes announced so far by the open message's frames
 	fragments int       // data frames of the open message so far
 	text      utf8State // validator for the open text message
+	deflated  bool      // the open message is compressed (RSV1 on its first frame)
 
 	delivered bool  // the last event's payload is buf: reclaim it on the next call
 	closed    bool  // a close frame was read: the peer may send nothing more
@@ -48,7 +56,7 @@ type Reader struct {
 // small assembly buffer for reuse and MaxMessageBytes as it is.
 func (r *Reader) Reset() {
 	r.reclaim()
-	*r = Reader{MaxMessageBytes: r.MaxMessageBytes, buf: r.buf}
+	*r = Reader{MaxMessageBytes: r.MaxMessageBytes, Compression: r.Compression, buf: r.buf, out: r.out}
 }
 
 // Read consumes a prefix of in and returns at most one event.
@@ -128,6 +136,7 @@ func (r *Reader) Read(in []byte) (n int, ev Event, err error) {
 
 		if h.OpCode != ws.OpContinuation {
 			r.msgOp, r.msgLen, r.fragments, r.text = h.OpCode, 0, 0, utf8Accept
+			r.deflated = h.Rsv != 0 // check let RSV1 through only where it means compressed
 		}
 		if r.fragments++; r.fragments > MaxFragments {
 			return n, ev, r.fail(errTooManyFragments)
@@ -179,7 +188,7 @@ func (r *Reader) readPayload(in []byte, n int) (_ int, ev Event, done bool, err 
 		int64(len(chunk)) == r.remaining && len(r.buf) == 0
 
 	ws.Cipher(chunk, r.frame.Mask, int(r.framePos&3))
-	if r.msgOp == ws.OpText && !r.text.write(chunk) {
+	if r.msgOp == ws.OpText && !r.deflated && !r.text.write(chunk) {
 		return n, ev, false, errInvalidUTF8
 	}
 	if !inPlace {
@@ -196,7 +205,7 @@ func (r *Reader) readPayload(in []byte, n int) (_ int, ev Event, done bool, err 
 	if !r.frame.Fin {
 		return n, ev, true, nil
 	}
-	if r.msgOp == ws.OpText && !r.text.complete() {
+	if r.msgOp == ws.OpText && !r.deflated && !r.text.complete() {
 		return n, ev, true, errInvalidUTF8 // the message ends inside a code point
 	}
 	ev.Kind = Binary
@@ -208,6 +217,12 @@ func (r *Reader) readPayload(in []byte, n int) (_ int, ev Event, done bool, err 
 	} else {
 		ev.Payload = r.buf
 		r.delivered = true
+	}
+	if r.deflated {
+		r.delivered = true // out is lent now
+		if ev.Payload, err = r.inflate(ev.Payload); err != nil {
+			return n, Event{}, true, err
+		}
 	}
 	r.msgOp, r.msgLen = 0, 0
 	return n, ev, true, nil

@@ -14,7 +14,10 @@
 # Environment: DUR=3 (seconds per timed run), RUNS=3 (runs per noisy figure;
 #              the median is shown), NICE (e.g. -10: run servers and clients
 #              at that niceness, for a machine other work keeps busy; the
-#              load average is written next to the table either way).
+#              load average is written next to the table either way),
+#              SETS=base,scale (base: HTTP, echo and the 64-byte broadcast;
+#              scale: prepared broadcasts with and without compression, and
+#              idle compressed WebSockets; one run each, they take long).
 #
 # A measurement that fails (the server crashes, hangs, answers errors or
 # drops messages) shows as "fail" and the run goes on; every client has a
@@ -28,6 +31,9 @@ BENCH_DIR=$(pwd)
 DUR=${DUR:-3}
 RUNS=${RUNS:-3}
 NICE=${NICE:-0}
+SETS=${SETS:-base,scale}
+OUT=RESULTS.md # a run of some SETS only leaves the full table alone
+[ "$SETS" = base,scale ] || OUT=RESULTS.${SETS//,/-}.md
 SERVERS=("$@")
 [ ${#SERVERS[@]} -gt 0 ] || SERVERS=(nethttp fasthttp nbio phttp)
 START=$(date +%s)
@@ -37,6 +43,7 @@ RES=$WORK/results.tsv
 SERVER_PID=""
 SERVER_NAME=""
 SERVER_LOG=""
+SERVER_FLAGS=()
 ADDR=""
 PORT=18100 # each server start takes the next port, away from old TIME_WAITs
 
@@ -80,17 +87,20 @@ server_tail() {
 		tr '\n' ' ' | head -c 400
 }
 
-# start_server NAME: a fresh server process on a new port, once it serves.
+# start_server NAME [FLAGS...]: a fresh server process on a new port, once
+# it serves.
 start_server() {
 	SERVER_NAME=$1
+	shift
+	SERVER_FLAGS=("$@")
 	PORT=$((PORT + 1))
 	ADDR=127.0.0.1:$PORT
-	SERVER_LOG=$WORK/$1.$PORT.log
-	GOMAXPROCS=1 nice -n "$NICE" taskset -c 0 "$WORK/benchserver" -server "$1" -addr "$ADDR" \
+	SERVER_LOG=$WORK/$SERVER_NAME.$PORT.log
+	GOMAXPROCS=1 nice -n "$NICE" taskset -c 0 "$WORK/benchserver" -server "$SERVER_NAME" -addr "$ADDR" "$@" \
 		>"$SERVER_LOG" 2>&1 &
 	SERVER_PID=$!
 	if ! client 15 wait -addr "$ADDR" -timeout 10s; then
-		note "$1" "server did not start on $ADDR: $(server_tail)"
+		note "$SERVER_NAME" "server did not start on $ADDR: $(server_tail)"
 		stop_server
 		return 1
 	fi
@@ -115,11 +125,11 @@ measure() {
 		wait "$SERVER_PID" 2>/dev/null
 		note "$name" "server exited (status $?) during $sub $*: $(server_tail)"
 		SERVER_PID=""
-		start_server "$name"
+		start_server "$name" "${SERVER_FLAGS[@]}"
 	elif [ "$rc" != 0 ] && ! client 10 wait -addr "$ADDR" -timeout 3s 2>/dev/null; then
 		note "$name" "server stopped answering /plaintext after $sub $*; restarted it"
 		stop_server
-		start_server "$name"
+		start_server "$name" "${SERVER_FLAGS[@]}"
 	fi
 	return "$rc"
 }
@@ -149,6 +159,33 @@ bench_server() {
 		return
 		;;
 	esac
+	case ",$SETS," in *,base,*) bench_base "$name" ;; esac
+	case ",$SETS," in *,scale,*) bench_scale "$name" ;; esac
+}
+
+# bench_scale NAME: WebSocket at scale (issue 12), each on a fresh server,
+# since peak RSS (VmHWM) is over the process's life: a broadcast of 1,000
+# prepared messages to 1,000 connections, the same compressed (200
+# messages: the clients inflate every one on a single core), and what an
+# idle compressed WebSocket costs.
+bench_scale() {
+	local name=$1
+	if start_server "$name"; then
+		measure 150 mbcast -c 1000 -n 1000 -timeout 120s
+		stop_server
+	fi
+	if start_server "$name" -compress; then
+		measure 150 mbcast -z -c 1000 -n 200 -timeout 120s
+		stop_server
+	fi
+	if start_server "$name" -compress; then
+		measure 120 wsidle -z -c 2000 -base 200
+		stop_server
+	fi
+}
+
+bench_base() {
+	local name=$1
 	if start_server "$name"; then
 		measure 90 idle -c 10000 -sources 4 -timeout 60s
 		stop_server
@@ -260,5 +297,5 @@ CPU_MODEL=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 		echo
 		echo "$NOTES"
 	fi
-} >"$BENCH_DIR/RESULTS.md"
-log "wrote $BENCH_DIR/RESULTS.md; took ${TOOK} s"
+} >"$BENCH_DIR/$OUT"
+log "wrote $BENCH_DIR/$OUT; took ${TOOK} s"

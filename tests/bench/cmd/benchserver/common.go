@@ -86,3 +86,51 @@ func (h *hub[C]) trigger(n int, send func(C, []byte) error) int {
 	}
 	return len(conns)
 }
+
+// The /mtrigger broadcast: the messages of issue 12's gateway run, 64
+// bytes and every fifth 16 KiB, as JSON-ish text that deflates the way
+// chat or telemetry does. Each message is prepared once by the peer's
+// cheapest means (phttp's NewMessage, gorilla's PreparedMessage) and
+// offered to every connection.
+var (
+	scaleSmall = scaleText(64)
+	scaleLarge = scaleText(16 << 10)
+)
+
+func scaleText(n int) []byte {
+	var b bytes.Buffer
+	for i := 0; b.Len() < n; i++ {
+		b.WriteString(`{"user":"u` + strconv.Itoa(i%97) + `","text":"status update ` + strconv.Itoa(i%13) + `","ok":true} `)
+	}
+	return b.Bytes()[:n]
+}
+
+// scaleMessage is message i of an /mtrigger broadcast.
+func scaleMessage(i int) []byte {
+	if i%5 == 4 {
+		return scaleLarge
+	}
+	return scaleSmall
+}
+
+// triggerPrepared is trigger for /mtrigger: prepare turns each message
+// into the sender every connection gets it through.
+func (h *hub[C]) triggerPrepared(n int, prepare func(p []byte) func(C) error) int {
+	conns := h.snapshot()
+	if n > 0 && len(conns) > 0 {
+		go func() {
+			h.sending.Lock()
+			defer h.sending.Unlock()
+			dead := make([]bool, len(conns))
+			for i := range n {
+				send := prepare(scaleMessage(i))
+				for j, c := range conns {
+					if !dead[j] && send(c) != nil {
+						dead[j] = true
+					}
+				}
+			}
+		}()
+	}
+	return len(conns)
+}

@@ -12,7 +12,7 @@ func init() { peers["fasthttp"] = runFastHTTP }
 // runFastHTTP serves with fasthttp and its gorilla fork, fasthttp/websocket
 // (which hijacks the connection onto a goroutine of its own).
 func runFastHTTP(addr string) error {
-	upgrader := websocket.FastHTTPUpgrader{}
+	upgrader := websocket.FastHTTPUpgrader{EnableCompression: *compress}
 	clients := newHub[*websocket.Conn]()
 
 	handler := func(ctx *fasthttp.RequestCtx) {
@@ -42,6 +42,13 @@ func runFastHTTP(addr string) error {
 		case "/trigger":
 			n := clients.trigger(triggerCount(string(ctx.QueryArgs().Peek("n"))), func(c *websocket.Conn, p []byte) error {
 				return c.WriteMessage(websocket.TextMessage, p)
+			})
+			ctx.SetContentType("text/plain")
+			ctx.WriteString(strconv.Itoa(n))
+		case "/mtrigger":
+			n := clients.triggerPrepared(triggerCount(string(ctx.QueryArgs().Peek("n"))), func(p []byte) func(*websocket.Conn) error {
+				pm, _ := websocket.NewPreparedMessage(websocket.TextMessage, p)
+				return func(c *websocket.Conn) error { return c.WritePreparedMessage(pm) }
 			})
 			ctx.SetContentType("text/plain")
 			ctx.WriteString(strconv.Itoa(n))

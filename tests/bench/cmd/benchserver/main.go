@@ -10,6 +10,12 @@
 //	GET /trigger?n=N    answers the number of registered /bcast connections,
 //	                    then a background goroutine sends N 64-byte text
 //	                    messages to each of them
+//	GET /mtrigger?n=N   the same with N messages of 64 bytes and every fifth
+//	                    16 KiB, each prepared once for all connections
+//	                    (NewMessage, PreparedMessage) where the peer can
+//
+// -compress makes every peer negotiate permessage-deflate with clients
+// that offer it.
 //
 // run.sh starts it as `GOMAXPROCS=1 taskset -c 0 benchserver -server NAME`,
 // so that each peer gets exactly one core. It exits on SIGTERM or SIGINT,
@@ -33,6 +39,8 @@ import (
 // adds itself, so that phttp's can be left out of the build (-tags nophttp)
 // while the library under it does not compile, and the others still run.
 var peers = map[string]func(addr string) error{}
+
+var compress = flag.Bool("compress", false, "negotiate permessage-deflate on WebSockets")
 
 func main() {
 	name := flag.String("server", "nethttp", "peer to serve with: "+strings.Join(peerNames(), ", "))

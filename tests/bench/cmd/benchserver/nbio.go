@@ -20,7 +20,9 @@ func runNbio(addr string) error {
 	echo.OnMessage(func(c *websocket.Conn, t websocket.MessageType, p []byte) {
 		c.WriteMessage(t, p)
 	})
+	echo.EnableCompression(*compress)
 	bcast := websocket.NewUpgrader()
+	bcast.EnableCompression(*compress)
 	bcast.OnClose(func(c *websocket.Conn, err error) { clients.remove(c) })
 
 	mux := http.NewServeMux()
@@ -41,6 +43,14 @@ func runNbio(addr string) error {
 	mux.HandleFunc("/trigger", func(w http.ResponseWriter, r *http.Request) {
 		n := clients.trigger(triggerCount(r.URL.Query().Get("n")), func(c *websocket.Conn, p []byte) error {
 			return c.WriteMessage(websocket.TextMessage, p)
+		})
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte(strconv.Itoa(n)))
+	})
+	mux.HandleFunc("/mtrigger", func(w http.ResponseWriter, r *http.Request) {
+		// nbio has no prepared message: each connection frames its own.
+		n := clients.triggerPrepared(triggerCount(r.URL.Query().Get("n")), func(p []byte) func(*websocket.Conn) error {
+			return func(c *websocket.Conn) error { return c.WriteMessage(websocket.TextMessage, p) }
 		})
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte(strconv.Itoa(n)))

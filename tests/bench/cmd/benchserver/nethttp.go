@@ -12,7 +12,7 @@ func init() { peers["nethttp"] = runNetHTTP }
 // runNetHTTP serves with net/http and gorilla/websocket: the baseline every
 // other column is divided by.
 func runNetHTTP(addr string) error {
-	upgrader := websocket.Upgrader{} // no Origin check needed: clients send none
+	upgrader := websocket.Upgrader{EnableCompression: *compress} // no Origin check needed: clients send none
 	clients := newHub[*websocket.Conn]()
 
 	mux := http.NewServeMux()
@@ -53,6 +53,14 @@ func runNetHTTP(addr string) error {
 	mux.HandleFunc("/trigger", func(w http.ResponseWriter, r *http.Request) {
 		n := clients.trigger(triggerCount(r.URL.Query().Get("n")), func(c *websocket.Conn, p []byte) error {
 			return c.WriteMessage(websocket.TextMessage, p)
+		})
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte(strconv.Itoa(n)))
+	})
+	mux.HandleFunc("/mtrigger", func(w http.ResponseWriter, r *http.Request) {
+		n := clients.triggerPrepared(triggerCount(r.URL.Query().Get("n")), func(p []byte) func(*websocket.Conn) error {
+			pm, _ := websocket.NewPreparedMessage(websocket.TextMessage, p) // framed (and compressed) once
+			return func(c *websocket.Conn) error { return c.WritePreparedMessage(pm) }
 		})
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte(strconv.Itoa(n)))

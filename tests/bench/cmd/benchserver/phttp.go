@@ -15,6 +15,8 @@ var phttpBcast = flag.String("phttp-bcast", "send",
 	"how phttp's broadcaster sends: 'send' = SendWebSocket from its goroutine, "+
 		"'post' = one Post per message that TrySendWebSocket's to every connection on the loop")
 
+var phttpQueue = flag.Int("phttp-queue", 0, "phttp's SendQueueBytes (0: the default, 4 MiB)")
+
 // phttpApp is the state the handler owns. It lives on the loop goroutine,
 // so it needs no lock; the broadcaster gets its copy of the connection list
 // from the /trigger handler, which runs there too.
@@ -27,7 +29,7 @@ type phttpApp struct {
 // default 4096 so that the 10,000-idle-connection test fits.
 func runPhttp(addr string) error {
 	app := &phttpApp{clients: make(map[phttp.ConnID]struct{})}
-	app.srv = &phttp.Server{Handler: app.handle, MaxConnections: 20000}
+	app.srv = &phttp.Server{Handler: app.handle, MaxConnections: 20000, WebSocketCompression: *compress, SendQueueBytes: *phttpQueue}
 	return app.srv.ListenAndRun(addr)
 }
 
@@ -56,6 +58,14 @@ func (a *phttpApp) handleHTTP(w *phttp.Response, r *phttp.Request) {
 		if w.Status == 101 {
 			a.clients[r.ConnID] = struct{}{}
 		}
+	case "/mtrigger":
+		n := triggerCount(r.Query().Get("n"))
+		ids := a.bcastIDs()
+		if n > 0 && len(ids) > 0 {
+			go a.broadcastMessages(ids, n)
+		}
+		w.SetHeader("Content-Type", "text/plain")
+		w.WriteString(strconv.Itoa(len(ids)))
 	case "/trigger":
 		n := triggerCount(r.Query().Get("n"))
 		ids := make([]phttp.ConnID, 0, len(a.clients))
@@ -101,6 +111,30 @@ func (a *phttpApp) broadcastPost(ids []phttp.ConnID, n int) {
 		})
 		if err != nil {
 			return
+		}
+	}
+}
+
+// bcastIDs copies the registered connections for a broadcaster goroutine.
+func (a *phttpApp) bcastIDs() []phttp.ConnID {
+	ids := make([]phttp.ConnID, 0, len(a.clients))
+	for id := range a.clients {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// broadcastMessages is the one-copy way: each message is framed once
+// (and compressed once, for compressed connections) with NewMessage, and
+// every queue references it; SendMessage waits when a queue is full.
+func (a *phttpApp) broadcastMessages(ids []phttp.ConnID, n int) {
+	dead := make([]bool, len(ids))
+	for i := range n {
+		m, _ := phttp.NewMessage(phttp.WebSocketText, scaleMessage(i))
+		for j, id := range ids {
+			if !dead[j] && a.srv.SendMessage(id, m) != nil {
+				dead[j] = true
+			}
 		}
 	}
 }

@@ -32,6 +32,11 @@ var rows = []row{
 	{"ws_echo", "WS echo round trips/s (64 conns)", count, true},
 	{"bcast", "broadcast messages/s (1,000 conns × 200)", count, true},
 	{"handshakes", "new TLS connections/s (16 clients)", count, true},
+	{"mbcast", "prepared broadcast messages/s (1,000 conns × 1,000; 64 B, every 5th 16 KiB)", count, true},
+	{"mbcast_rss", "peak RSS during it (lower is better)", mebibytes, false},
+	{"mbcastz", "the same, compressed (1,000 conns × 200)", count, true},
+	{"mbcastz_rss", "peak RSS during it, compressed (lower is better)", mebibytes, false},
+	{"wsidle_z", "RSS per idle compressed WebSocket, 2k conns (lower is better)", bytesSize, false},
 }
 
 func main() {
@@ -130,6 +135,9 @@ func printTable(res results, cols []string, baseline, prefix string, ratesOnly b
 		if ratesOnly && !r.rate {
 			continue
 		}
+		if !measured(res, cols, prefix+r.metric) {
+			continue // not in this run (run.sh SETS)
+		}
 		base, baseOK := res[[2]string{baseline, prefix + r.metric}].median()
 		cells := make([]string, len(cols))
 		for i, s := range cols {
@@ -153,8 +161,8 @@ func printCPU(res results, cols []string) {
 	fmt.Printf("| server CPU %% during | %s |\n", strings.Join(cols, " | "))
 	fmt.Printf("| --- |%s\n", strings.Repeat(" ---: |", len(cols)))
 	for _, r := range rows {
-		if r.metric == "p99@64" || r.metric == "rss_per_conn" {
-			continue // same runs as rps@64; no load
+		if !r.rate || !measured(res, cols, r.metric) {
+			continue // no load of its own (a latency from the rps@64 runs, or memory), or not run
 		}
 		cells := make([]string, len(cols))
 		for i, s := range cols {
@@ -166,6 +174,16 @@ func printCPU(res results, cols []string) {
 		}
 		fmt.Printf("| %s | %s |\n", r.label, strings.Join(cells, " | "))
 	}
+}
+
+// measured reports whether any column has a result (even "fail") for metric.
+func measured(res results, cols []string, metric string) bool {
+	for _, s := range cols {
+		if res[[2]string{s, metric}] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func printNotes(notes map[string][]string, cols []string) {
@@ -190,6 +208,8 @@ func count(v float64) string {
 }
 
 func millis(v float64) string { return fmt.Sprintf("%.2f ms", v) }
+
+func mebibytes(v float64) string { return fmt.Sprintf("%.0f MiB", v/(1<<20)) }
 
 func bytesSize(v float64) string {
 	if v >= 10<<10 || v <= -10<<10 {

@@ -7,6 +7,9 @@
 //	bcast     1,000 /bcast WebSockets and /trigger: messages delivered/s
 //	idle      10,000 idle keep-alive connections: server RSS per connection
 //	handshakes  new TLS connections per second (LOADGEN_TLS=1)
+//	mbcast    1,000 /bcast WebSockets and /mtrigger (prepared messages,
+//	          compressed with -z): messages delivered/s and peak RSS
+//	wsidle    idle WebSockets (compressed with -z): server RSS per connection
 //
 // With LOADGEN_TLS=1, wait, wrk and idle speak TLS too.
 //
@@ -37,6 +40,8 @@ var commands = map[string]func(args []string) error{
 	"bcast":      cmdBcast,
 	"idle":       cmdIdle,
 	"handshakes": cmdHandshakes,
+	"mbcast":     cmdMBcast,
+	"wsidle":     cmdWSIdle,
 }
 
 func main() {
