@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/phttp-go/phttp"
+	"github.com/phttp-go/phttp/tests/testserver"
 )
 
 // nodeClient returns the path of a script in tests/node, skipping the
@@ -40,7 +41,12 @@ func TestCompressionNodeEcho(t *testing.T) {
 	s := startWS(t, func(s *phttp.Server, _ *recorder) { s.WebSocketCompression = true })
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "node", script, "ws://"+s.Host+"/ws").CombinedOutput()
+	cmd := exec.CommandContext(ctx, "node", script, s.WSURL("/ws"))
+	if testserver.OverTLS {
+		certFile, _ := testserver.LocalCert(t).Files(t)
+		cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+certFile) // wss: trust the test certificate
+	}
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("node client: %v\n%s", err, out)
 	}
