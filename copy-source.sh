@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # copy-source.sh copies phttp's runtime source (the root package, its
-# http11, ws and sha1 packages, and the net/http bridge stdhttp; no tests,
-# demos or benchmarks) into a directory of another module, and rewrites
-# phttp's own import paths to where the copy lives. The copy then builds as
-# part of that module; its go.mod needs golang.org/x/sys, github.com/gobwas/ws and
-# github.com/gobwas/httphead (`go mod tidy` adds them).
+# http11, ws, sha1 and internal/handoff packages, and the net/http bridge
+# stdhttp; no tests, demos or benchmarks) into a directory of another
+# module, and rewrites phttp's own import paths to where the copy lives.
+# The copy then builds as part of that module; its go.mod needs
+# golang.org/x/sys, github.com/gobwas/ws and github.com/gobwas/httphead
+# (`go mod tidy` adds them).
 #
 # Usage: ./copy-source.sh DIR IMPORT_PATH
 #   DIR          where the copy goes, e.g. ../app/third_party/phttp (made if
@@ -13,7 +14,7 @@
 #                example.com/app/third_party/phttp
 set -euo pipefail
 if [ $# -ne 2 ]; then
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 dir=$1
@@ -24,12 +25,12 @@ case "$path" in
 esac
 
 mkdir -p "$dir"
-for pkg in . http11 ws sha1 stdhttp; do
+for pkg in . http11 ws sha1 stdhttp internal/handoff; do
   mkdir -p "$dir/$pkg"
   rm -f "$dir/$pkg"/*.go
   for f in "$src/$pkg"/*.go; do
     case "$f" in *_test.go) continue ;; esac
-    sed -e "s#\"github.com/phttp-go/phttp/\(http11\|ws\|sha1\)\"#\"$path/\1\"#" \
+    sed -e "s#\"github.com/phttp-go/phttp/#\"$path/#" \
       -e "s#\"github.com/phttp-go/phttp\"#\"$path\"#" "$f" >"$dir/$pkg/$(basename "$f")"
   done
 done
