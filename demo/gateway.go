@@ -3,6 +3,7 @@ package main
 import (
 	"embed"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"strconv"
 	"sync"
@@ -12,14 +13,16 @@ import (
 	"github.com/phttp-go/phttp/stdhttp"
 )
 
-//go:embed page.html
-var pageFS embed.FS
+//go:embed static
+var static embed.FS
 
-// page is served by net/http's file server code through the bridge: it
-// answers conditional and range requests as net/http does.
-var page = stdhttp.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-	http.ServeFileFS(w, r, pageFS, "page.html")
-}))
+// page is the demo's page, served by net/http's file server through the
+// bridge, beside the native handlers: it answers conditional and range
+// requests as net/http does.
+var page = func() phttp.Handler {
+	files, _ := fs.Sub(static, "static") // fails only for an invalid name, which "static" is not
+	return stdhttp.Handler(http.FileServerFS(files))
+}()
 
 // gateway is the demo's state. clients is owned by the loop goroutine: the
 // handler and posted functions touch it, nothing else, so it needs no lock.
