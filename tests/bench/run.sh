@@ -34,6 +34,7 @@ NICE=${NICE:-0}
 SETS=${SETS:-base,scale}
 OUT=RESULTS.md # a run of some SETS only leaves the full table alone
 [ "$SETS" = base,scale ] || OUT=RESULTS.${SETS//,/-}.md
+case "${1:-}" in *-tls) OUT=RESULTS.tls.md ;; esac # the TLS servers have a table of their own
 SERVERS=("$@")
 [ ${#SERVERS[@]} -gt 0 ] || SERVERS=(nethttp fasthttp nbio phttp)
 START=$(date +%s)
@@ -170,6 +171,7 @@ bench_server() {
 # idle compressed WebSocket costs.
 bench_scale() {
 	local name=$1
+	case $name in *-onloop | *-handler | *-adaptor) return ;; esac # net/http handlers: no WebSocket rows
 	if start_server "$name"; then
 		measure 150 mbcast -c 1000 -n 1000 -timeout 120s
 		stop_server
