@@ -129,7 +129,7 @@ func benchUpload(b *testing.B, url string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		req, _ := http.NewRequest("POST", url, &patternReader{n: uploadBenchSize})
+		req, _ := http.NewRequest("POST", url, testserver.Pattern(uploadBenchSize))
 		req.ContentLength = uploadBenchSize
 		resp, err := hc.Do(req)
 		if err != nil {

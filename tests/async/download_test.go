@@ -7,12 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,50 +52,6 @@ func downloadHandler(results chan<- error) phttp.Handler {
 	}
 }
 
-// heapSampler records the peak HeapAlloc and HeapInuse above a baseline
-// taken after a full collection.
-type heapSampler struct {
-	baseAlloc, baseInuse uint64
-	peakAlloc, peakInuse atomic.Uint64
-	samples              atomic.Int64
-	stop                 chan struct{}
-	done                 chan struct{}
-}
-
-func startHeapSampler(every time.Duration) *heapSampler {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	h := &heapSampler{baseAlloc: ms.HeapAlloc, baseInuse: ms.HeapInuse, stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(h.done)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			h.samples.Add(1)
-			if ms.HeapAlloc > h.peakAlloc.Load() {
-				h.peakAlloc.Store(ms.HeapAlloc)
-			}
-			if ms.HeapInuse > h.peakInuse.Load() {
-				h.peakInuse.Store(ms.HeapInuse)
-			}
-			select {
-			case <-h.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return h
-}
-
-func (h *heapSampler) finish() {
-	close(h.stop)
-	<-h.done
-}
-
 // TestSlowDownloadsHeapBound streams 16 detached 5 MiB downloads, each
 // from its own goroutine in 64 KiB Flushes, to 16 clients that read
 // slowly, checks every byte, and samples the heap meanwhile: a slow reader
@@ -120,7 +74,7 @@ func TestSlowDownloadsHeapBound(t *testing.T) {
 	// garbage waiting for the next cycle; the bound allows for the 10 %.
 	old := debug.SetGCPercent(gcPercent)
 	defer debug.SetGCPercent(old)
-	h := startHeapSampler(2 * time.Millisecond)
+	h := testserver.StartHeapSampler(2 * time.Millisecond)
 
 	start := time.Now()
 	errs := make(chan error, streams)
@@ -167,7 +121,7 @@ func TestSlowDownloadsHeapBound(t *testing.T) {
 			t.Errorf("server side: %v", err)
 		}
 	}
-	h.finish()
+	h.Finish()
 	elapsed := time.Since(start)
 
 	// Each stream holds, beyond its queue, its own 64 KiB piece (Body) and
@@ -179,11 +133,11 @@ func TestSlowDownloadsHeapBound(t *testing.T) {
 	// default 4 MiB queue, 64 MiB.
 	perStream := uint64(queue + 2*piece + 2*readBuf + 4*kib)
 	bound := uint64(float64(streams*perStream)*(1+gcPercent/100.0)) + 2*mib
-	grewAlloc := h.peakAlloc.Load() - min(h.peakAlloc.Load(), h.baseAlloc)
-	grewInuse := h.peakInuse.Load() - min(h.peakInuse.Load(), h.baseInuse)
+	grewAlloc := h.AllocGrowth()
+	grewInuse := h.InuseGrowth()
 	t.Logf("%d × %d MiB in %v (%.0f MB/s); heap peak above baseline: HeapAlloc %.2f MiB, HeapInuse %.2f MiB; bound %.2f MiB (16 × SendQueueBytes = %.2f MiB); %d samples",
 		streams, size/mib, elapsed.Round(time.Millisecond), float64(streams*size)/elapsed.Seconds()/1e6,
-		float64(grewAlloc)/mib, float64(grewInuse)/mib, float64(bound)/mib, float64(streams*queue)/mib, h.samples.Load())
+		float64(grewAlloc)/mib, float64(grewInuse)/mib, float64(bound)/mib, float64(streams*queue)/mib, h.Samples())
 	if grewAlloc > bound {
 		t.Errorf("heap grew by %d bytes (HeapAlloc), over the bound %d: slow readers cost more than SendQueueBytes each", grewAlloc, bound)
 	}

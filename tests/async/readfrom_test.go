@@ -28,7 +28,7 @@ func patternFile(t testing.TB, n int64) (string, string) {
 	path := f.Name()
 	t.Cleanup(func() { os.Remove(path) })
 	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(f, h), &patternReader{n: n}); err != nil {
+	if _, err := io.Copy(io.MultiWriter(f, h), testserver.Pattern(n)); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -130,7 +130,7 @@ func TestReadFromSlowClient(t *testing.T) {
 	path, sum := patternFile(t, size)
 	results := make(chan error, 2)
 	s := fileServer(t, path, results)
-	heap := startHeapSampler(5 * time.Millisecond)
+	heap := testserver.StartHeapSampler(5 * time.Millisecond)
 	c, err := dialSmallBuffer("tcp", s.Host, 64<<10)
 	if err != nil {
 		t.Fatal(err)
@@ -157,14 +157,14 @@ func TestReadFromSlowClient(t *testing.T) {
 			time.Sleep(time.Millisecond) // a slow reader
 		}
 	}
-	heap.finish()
+	heap.Finish()
 	if got != size || hex.EncodeToString(h.Sum(nil)) != sum || resp.Header.Get("Content-Length") != strconv.Itoa(size) {
 		t.Fatalf("128 MiB file: %d bytes, sha256 match %v, Content-Length %q", got, hex.EncodeToString(h.Sum(nil)) == sum, resp.Header.Get("Content-Length"))
 	}
 	if err := recvTimeout(t, results, 5*time.Second, "ReadFrom's result"); err != nil {
 		t.Fatalf("ReadFrom: %v", err)
 	}
-	growth := int64(heap.peakInuse.Load()) - int64(heap.baseInuse)
+	growth := int64(heap.InuseGrowth())
 	t.Logf("heap in use grew by %.1f MiB at most", float64(growth)/(1<<20))
 	if growth > 48<<20 {
 		t.Errorf("heap grew by %d MiB sending a 128 MiB file; want under 48 MiB", growth>>20)

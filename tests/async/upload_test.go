@@ -17,27 +17,6 @@ import (
 	"github.com/phttp-go/phttp/tests/testserver"
 )
 
-// patternReader yields n bytes of a fixed pattern without holding them.
-type patternReader struct{ n, off int64 }
-
-func (p *patternReader) Read(b []byte) (int, error) {
-	if p.off >= p.n {
-		return 0, io.EOF
-	}
-	b = b[:min(int64(len(b)), p.n-p.off)]
-	for i := range b {
-		b[i] = byte((p.off + int64(i)) * 7)
-	}
-	p.off += int64(len(b))
-	return len(b), nil
-}
-
-func patternSum(n int64) string {
-	h := sha256.New()
-	io.Copy(h, &patternReader{n: n})
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 // uploadServer streams /upload bodies (and only those) to a goroutine that
 // hashes them through BodyReader, pausing after each read when pace is set;
 // /json bodies are buffered.
@@ -99,7 +78,7 @@ func TestStreamBodyPerRoute(t *testing.T) {
 		t.Errorf("buffered route: %q", body)
 	}
 	for _, n := range []int64{0, 1, 100 << 10, 5 << 20} {
-		req, _ := http.NewRequest("POST", s.URL+"/upload", &patternReader{n: n})
+		req, _ := http.NewRequest("POST", s.URL+"/upload", testserver.Pattern(n))
 		req.ContentLength = n
 		if n == 5<<20 {
 			req.ContentLength = -1 // chunked
@@ -110,8 +89,8 @@ func TestStreamBodyPerRoute(t *testing.T) {
 		}
 		got, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if string(got) != patternSum(n) {
-			t.Errorf("%d-byte upload: sha256 %q, want %q", n, got, patternSum(n))
+		if string(got) != testserver.PatternSum(n) {
+			t.Errorf("%d-byte upload: sha256 %q, want %q", n, got, testserver.PatternSum(n))
 		}
 	}
 }
@@ -122,21 +101,21 @@ func TestStreamBodyPerRoute(t *testing.T) {
 func TestBodyReaderBackPressure(t *testing.T) {
 	const size = 256 << 20
 	s := uploadServer(t, size, 50*time.Microsecond, nil)
-	heap := startHeapSampler(5 * time.Millisecond)
-	req, _ := http.NewRequest("POST", s.URL+"/upload", &patternReader{n: size})
+	heap := testserver.StartHeapSampler(5 * time.Millisecond)
+	req, _ := http.NewRequest("POST", s.URL+"/upload", testserver.Pattern(size))
 	req.ContentLength = size
 	resp, err := testserver.Client().Do(req)
-	heap.finish()
+	heap.Finish()
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if string(got) != patternSum(size) {
-		t.Fatalf("256 MiB upload: sha256 %q, want %q", got, patternSum(size))
+	if string(got) != testserver.PatternSum(size) {
+		t.Fatalf("256 MiB upload: sha256 %q, want %q", got, testserver.PatternSum(size))
 	}
-	growth := int64(heap.peakInuse.Load()) - int64(heap.baseInuse)
-	t.Logf("heap in use grew by %.1f MiB at most (%d samples)", float64(growth)/(1<<20), heap.samples.Load())
+	growth := int64(heap.InuseGrowth())
+	t.Logf("heap in use grew by %.1f MiB at most (%d samples)", float64(growth)/(1<<20), heap.Samples())
 	if growth > 48<<20 {
 		t.Errorf("heap grew by %d MiB for a 256 MiB upload to a slow reader; want under 48 MiB", growth>>20)
 	}
@@ -151,7 +130,7 @@ func TestBodyReaderLimitsAndEnds(t *testing.T) {
 	readErr := make(chan error, 4)
 	s := uploadServer(t, max, 0, readErr)
 
-	req, _ := http.NewRequest("POST", s.URL+"/upload", &patternReader{n: max})
+	req, _ := http.NewRequest("POST", s.URL+"/upload", testserver.Pattern(max))
 	req.ContentLength = -1
 	resp, err := testserver.Client().Do(req)
 	if err != nil {
@@ -159,7 +138,7 @@ func TestBodyReaderLimitsAndEnds(t *testing.T) {
 	}
 	got, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if err := <-readErr; err != io.EOF || string(got) != patternSum(max) {
+	if err := <-readErr; err != io.EOF || string(got) != testserver.PatternSum(max) {
 		t.Fatalf("body of exactly MaxBodyBytes: %v, %q", err, got)
 	}
 

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -270,23 +269,23 @@ func TestUploadToDiskKeepsHeapFlat(t *testing.T) {
 		fmt.Fprintf(w, "%d %s", n, hex.EncodeToString(sum.Sum(nil)))
 	})
 	s := testserver.Start(t, &phttp.Server{Handler: stdhttp.Handler(h), StreamBodies: true, MaxBodyBytes: 1 << 30})
-	heap := startHeapSampler(5 * time.Millisecond)
-	req, _ := http.NewRequest("POST", s.URL+"/upload", &patternReader{n: size})
+	heap := testserver.StartHeapSampler(5 * time.Millisecond)
+	req, _ := http.NewRequest("POST", s.URL+"/upload", testserver.Pattern(size))
 	req.ContentLength = size
 	client := testserver.Client()
 	client.Timeout = 2 * time.Minute
 	resp, err := client.Do(req)
-	heap.finish()
+	heap.Finish()
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if want := fmt.Sprintf("%d %s", size, patternSum(size)); string(got) != want {
+	if want := fmt.Sprintf("%d %s", size, testserver.PatternSum(size)); string(got) != want {
 		t.Fatalf("%d MiB upload: %q, want %q", size>>20, got, want)
 	}
-	growth := int64(heap.peakInuse.Load()) - int64(heap.baseInuse)
-	t.Logf("heap in use grew by %.1f MiB at most during a %d MiB upload (%d samples)", float64(growth)/(1<<20), size>>20, heap.samples.Load())
+	growth := int64(heap.InuseGrowth())
+	t.Logf("heap in use grew by %.1f MiB at most during a %d MiB upload (%d samples)", float64(growth)/(1<<20), size>>20, heap.Samples())
 	if growth > 48<<20 {
 		t.Errorf("heap grew by %d MiB for a %d MiB upload to disk; want under 48 MiB", growth>>20, size>>20)
 	}
@@ -295,12 +294,12 @@ func TestUploadToDiskKeepsHeapFlat(t *testing.T) {
 // TestPanicAnswers500AndServerGoesOn: a panic other than ErrAbortHandler
 // is logged once and answered 500; the next request is served.
 func TestPanicAnswers500AndServerGoesOn(t *testing.T) {
-	var logs lockedBuffer
+	var logs testserver.LockedBuffer
 	mux := http.NewServeMux()
 	mux.HandleFunc("/panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
 	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
 	for _, onLoop := range []bool{false, true} {
-		logs.reset()
+		logs.Reset()
 		h := stdhttp.Handler(mux)
 		if onLoop {
 			h = stdhttp.OnLoop(mux)
@@ -390,62 +389,4 @@ func TestRequestFields(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.name, c.got, c.want)
 		}
 	}
-}
-
-// heapSampler records the peak of the heap while a test runs.
-type heapSampler struct {
-	baseInuse uint64
-	peakInuse atomic.Uint64
-	samples   atomic.Int64
-	stop      chan struct{}
-	done      chan struct{}
-}
-
-func startHeapSampler(every time.Duration) *heapSampler {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	h := &heapSampler{baseInuse: ms.HeapInuse, stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(h.done)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			h.samples.Add(1)
-			if ms.HeapInuse > h.peakInuse.Load() {
-				h.peakInuse.Store(ms.HeapInuse)
-			}
-			select {
-			case <-h.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return h
-}
-
-func (h *heapSampler) finish() { close(h.stop); <-h.done }
-
-// patternReader yields n bytes of a fixed pattern without holding them.
-type patternReader struct{ n, off int64 }
-
-func (p *patternReader) Read(b []byte) (int, error) {
-	if p.off >= p.n {
-		return 0, io.EOF
-	}
-	b = b[:min(int64(len(b)), p.n-p.off)]
-	for i := range b {
-		b[i] = byte((p.off + int64(i)) * 7)
-	}
-	p.off += int64(len(b))
-	return len(b), nil
-}
-
-func patternSum(n int64) string {
-	h := sha256.New()
-	io.Copy(h, &patternReader{n: n})
-	return hex.EncodeToString(h.Sum(nil))
 }

@@ -31,7 +31,7 @@ func Browser(t testing.TB, ctx context.Context, opts ...chromedp.ExecAllocatorOp
 	if chromium == "" {
 		t.Skip("no chromium or chromium-browser binary on PATH (apt-get install chromium); skipping the browser test")
 	}
-	out := &lockedBuffer{}
+	out := &LockedBuffer{}
 	flags := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
 		chromedp.Headless,
@@ -51,23 +51,35 @@ func Browser(t testing.TB, ctx context.Context, opts ...chromedp.ExecAllocatorOp
 	return bctx, out.tail
 }
 
-// lockedBuffer collects the browser's output, written from chromedp's
-// goroutines and read by the test.
-type lockedBuffer struct {
+// LockedBuffer collects output written from other goroutines (a
+// browser's, a server's logger) for the test to read.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) tail() string {
+// String returns everything written so far.
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := l.b.String()
+	return l.b.String()
+}
+
+// Reset forgets what was written.
+func (l *LockedBuffer) Reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.Reset()
+}
+
+func (l *LockedBuffer) tail() string {
+	s := l.String()
 	if len(s) > 2000 {
 		s = s[len(s)-2000:]
 	}
