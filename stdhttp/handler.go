@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/phttp-go/phttp"
 	"github.com/phttp-go/phttp/internal/handoff"
@@ -55,16 +56,21 @@ func Handler(h http.Handler) phttp.Handler {
 // requests. A fresh goroutine for every request would grow its stack
 // anew each time (net/http's mux and handlers need more than a new
 // goroutine's), which costs more than the handing over; the parked ones
-// belong to the handler, not to any connection, and more than this many
-// exit when their request is done.
+// belong to the handler, not to any connection; more than this many exit
+// when their request is done, and a parked one exits after workerIdle.
 const maxIdleWorkers = 64
+
+// workerIdle is how long a parked worker waits for the next request
+// before it exits.
+const workerIdle = 10 * time.Second
 
 // workers runs each request on a parked goroutine when one waits, else
 // on a new one: never a queue, so no request waits behind another.
 type workers struct {
-	jobs chan func() // unbuffered: a send succeeds only into a waiting worker
-	once sync.Once
-	idle atomic.Int32
+	jobs    chan func() // unbuffered: a send succeeds only into a waiting worker
+	once    sync.Once
+	idle    atomic.Int32
+	idleFor time.Duration // how long a worker stays parked; zero: workerIdle
 }
 
 func (ws *workers) run(job func()) {
@@ -77,14 +83,30 @@ func (ws *workers) run(job func()) {
 }
 
 func (ws *workers) work(job func()) {
+	wait := ws.idleFor
+	if wait == 0 {
+		wait = workerIdle
+	}
+	var idle *time.Timer
 	for {
 		job()
 		if ws.idle.Add(1) > maxIdleWorkers {
 			ws.idle.Add(-1)
 			return
 		}
-		job = <-ws.jobs
-		ws.idle.Add(-1)
+		if idle == nil {
+			idle = time.NewTimer(wait)
+		} else {
+			idle.Reset(wait)
+		}
+		select {
+		case job = <-ws.jobs:
+			ws.idle.Add(-1)
+			idle.Stop()
+		case <-idle.C:
+			ws.idle.Add(-1)
+			return // a quiet server keeps no goroutines
+		}
 	}
 }
 
