@@ -65,6 +65,21 @@ const (
 	heapBound    = 32 << 20
 )
 
+// latencyBound is how old a message may be when a healthy client reads
+// it. Without the race detector it is WriteTimeout plus the margin: a
+// stalled client may hold nobody up for longer than it takes to evict it.
+// Under the race detector or wine, on two cores shared with the other
+// packages' tests, the healthy readers themselves fall seconds behind the
+// broadcast (CI once saw 8.9 s with no message lost and no gap over the
+// read deadline), so there the bound only catches a wedge; the read
+// deadline between messages still fails any client left waiting.
+var latencyBound = func() time.Duration {
+	if raceEnabled || runtime.GOOS == "windows" {
+		return 4 * (writeTimeout + stallMargin)
+	}
+	return writeTimeout + stallMargin
+}()
+
 type soak struct {
 	t    *testing.T
 	host string
@@ -143,8 +158,8 @@ func TestSoak(t *testing.T) {
 	if rep.HealthyDrops != 0 {
 		t.Errorf("%d messages to healthy clients were refused with ErrQueueFull", rep.HealthyDrops)
 	}
-	if lat := time.Duration(s.maxLatency.Load()); lat > writeTimeout+stallMargin {
-		t.Errorf("a healthy client waited %v for a message, over WriteTimeout %v + %v", lat, writeTimeout, stallMargin)
+	if lat := time.Duration(s.maxLatency.Load()); lat > latencyBound {
+		t.Errorf("a healthy client saw a message %v old, over the %v bound", lat, latencyBound)
 	}
 	t.Logf("closed 1008 by kind: %v", rep.Evicted)
 	for kind, n := range rep.Evicted {
