@@ -25,16 +25,12 @@ func newRequest(ctx context.Context, r *phttp.Request, body io.ReadCloser) (*htt
 		Method:     r.Method,
 		URL:        u,
 		Proto:      r.Proto,
-		ProtoMajor: 1,
-		ProtoMinor: 1,
 		Header:     canonicalHeader(r.Header),
 		Body:       body,
 		Host:       r.Host,
 		RequestURI: r.URI,
 	}
-	if r.Proto == "HTTP/1.0" {
-		req.ProtoMinor = 0
-	}
+	req.ProtoMajor, req.ProtoMinor = protoVersion(r.Proto)
 	if r.RemoteAddr != nil {
 		req.RemoteAddr = r.RemoteAddr.String()
 	}
@@ -48,6 +44,19 @@ func newRequest(ctx context.Context, r *phttp.Request, body io.ReadCloser) (*htt
 		ctx = context.WithValue(ctx, http.LocalAddrContextKey, r.LocalAddr)
 	}
 	return req.WithContext(ctx), nil
+}
+
+// protoVersion is the major and minor version of proto: "HTTP/2.0" for
+// a stream of an HTTP/2 connection, "HTTP/1.0" or "HTTP/1.1" (anything
+// else the parser let through counts as 1.1).
+func protoVersion(proto string) (major, minor int) {
+	switch proto {
+	case "HTTP/2.0":
+		return 2, 0
+	case "HTTP/1.0":
+		return 1, 0
+	}
+	return 1, 1
 }
 
 // parseTarget parses the request-target as net/http does: an
