@@ -10,7 +10,10 @@
 #                                           divide by: nethttp, or nethttp-tls;
 #                                           the net/http bridges: phttp-onloop,
 #                                           phttp-handler, fasthttp-adaptor;
-#                                           TLS: nethttp-tls, phttp-tls)
+#                                           TLS: nethttp-tls, phttp-tls;
+#                                           HTTP/2: nethttp-h2c, phttp-h2c,
+#                                           nethttp-h2, phttp-h2 (over TLS),
+#                                           or "h2" for those four)
 # Environment: DUR=3 (seconds per timed run), RUNS=3 (runs per noisy figure;
 #              the median is shown), NICE (e.g. -10: run servers and clients
 #              at that niceness, for a machine other work keeps busy; the
@@ -35,7 +38,9 @@ SETS=${SETS:-base,scale}
 OUT=RESULTS.md # a run of some SETS only leaves the full table alone
 [ "$SETS" = base,scale ] || OUT=RESULTS.${SETS//,/-}.md
 case "${1:-}" in *-tls) OUT=RESULTS.tls.md ;; esac # the TLS servers have a table of their own
+case "${1:-}" in h2 | *-h2 | *-h2c) OUT=RESULTS.h2.md ;; esac # and the HTTP/2 ones
 SERVERS=("$@")
+[ "${1:-}" != h2 ] || SERVERS=(nethttp-h2c phttp-h2c nethttp-h2 phttp-h2)
 [ ${#SERVERS[@]} -gt 0 ] || SERVERS=(nethttp fasthttp nbio phttp)
 START=$(date +%s)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/phttp-bench.XXXXXX")
@@ -142,6 +147,10 @@ bench_server() {
 	local name=$1
 	log "== $name"
 	case $name in
+	*-h2 | *-h2c)
+		bench_h2 "$name"
+		return
+		;;
 	*-tls)
 		# TLS: the clients speak it too (LOADGEN_TLS), and the rows are
 		# idle memory, keep-alive req/s and new handshakes per second.
@@ -162,6 +171,26 @@ bench_server() {
 	esac
 	case ",$SETS," in *,base,*) bench_base "$name" ;; esac
 	case ",$SETS," in *,scale,*) bench_scale "$name" ;; esac
+}
+
+# bench_h2 NAME: the HTTP/2 rows (h2c, or h2 over TLS for *-h2): idle
+# memory per HTTP/2 connection (preface, SETTINGS and one stream each) on a
+# fresh server, then h2load's req/s with 100 streams on one connection and
+# on 16.
+bench_h2() {
+	local name=$1
+	case $name in *-h2) export LOADGEN_TLS=1 ;; esac
+	if start_server "$name"; then
+		measure 150 idle -h2 -c 10000 -sources 4 -timeout 120s
+		stop_server
+	fi
+	if start_server "$name"; then
+		client 30 h2load -addr "$ADDR" -c 1 -m 100 -d 1s -runs 1 >/dev/null 2>&1 # warm-up
+		measure $((RUNS * (DUR + 20))) h2load -c 1 -m 100 -d "${DUR}s" -runs "$RUNS"
+		measure $((RUNS * (DUR + 20))) h2load -c 16 -m 100 -d "${DUR}s" -runs "$RUNS"
+		stop_server
+	fi
+	unset LOADGEN_TLS
 }
 
 # bench_scale NAME: WebSocket at scale (issue 12), each on a fresh server,
@@ -216,6 +245,20 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 10100 ]; then
 	log "warning: ulimit -n is $(ulimit -n); the 10,000-connection test will fail"
 fi
+
+case " ${SERVERS[*]} " in
+*-h2\ * | *-h2c\ *)
+	if ! command -v h2load >/dev/null; then
+		log "installing h2load (nghttp2-client)"
+		if [ "$(id -u)" = 0 ]; then
+			(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nghttp2-client) >/dev/null 2>&1
+		else
+			(sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y nghttp2-client) >/dev/null 2>&1
+		fi
+		command -v h2load >/dev/null || log "warning: h2load is missing; its cells will fail"
+	fi
+	;;
+esac
 
 if ! command -v wrk >/dev/null; then
 	log "installing wrk"
@@ -277,6 +320,15 @@ CPU_MODEL=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 	echo "busy machine are lower and noisier${NICE:+; niceness $NICE})."
 	echo
 	echo "$TABLE"
+	if [ "$OUT" = RESULTS.h2.md ]; then
+		echo
+		echo "HTTP/2 rows: h2load $(h2load --version 2>&1 | head -1 | awk '{print $2}') (one thread) on /plaintext,"
+		echo "h2c with prior knowledge for the -h2c servers and h2 by ALPN over TLS"
+		echo "for the -h2 ones; each ratio divides by net/http's server of the same"
+		echo "kind. RSS per idle HTTP/2 connection is measured as for HTTP/1.1 above,"
+		echo "each connection having sent the preface and SETTINGS, acknowledged the"
+		echo "server's, and had one stream answered."
+	fi
 	echo
 	echo "How busy the server's one core was during each load (median of the"
 	echo "runs). Well below 100% means something else set the pace: the client,"

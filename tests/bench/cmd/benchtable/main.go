@@ -37,6 +37,9 @@ var rows = []row{
 	{"mbcastz", "the same, compressed (1,000 conns × 200)", count, true},
 	{"mbcastz_rss", "peak RSS during it, compressed (lower is better)", mebibytes, false},
 	{"wsidle_z", "RSS per idle compressed WebSocket, 2k conns (lower is better)", bytesSize, false},
+	{"h2rps@1x100", "HTTP/2 req/s, 1 conn × 100 streams (h2load)", count, true},
+	{"h2rps@16x100", "HTTP/2 req/s, 16 conns × 100 streams (h2load)", count, true},
+	{"h2rss_per_conn", "RSS per idle HTTP/2 conn, 10k conns (lower is better)", bytesSize, false},
 }
 
 func main() {
@@ -138,9 +141,9 @@ func printTable(res results, cols []string, baseline, prefix string, ratesOnly b
 		if !measured(res, cols, prefix+r.metric) {
 			continue // not in this run (run.sh SETS)
 		}
-		base, baseOK := res[[2]string{baseline, prefix + r.metric}].median()
 		cells := make([]string, len(cols))
 		for i, s := range cols {
+			base, baseOK := res[[2]string{peerBaseline(s, cols, baseline), prefix + r.metric}].median()
 			v, ok := res[[2]string{s, prefix + r.metric}].median()
 			switch {
 			case !ok:
@@ -153,6 +156,16 @@ func printTable(res results, cols []string, baseline, prefix string, ratesOnly b
 		}
 		fmt.Printf("| %s | %s |\n", r.label, strings.Join(cells, " | "))
 	}
+}
+
+// peerBaseline is the column col's ratio divides by: net/http's column
+// of the same kind ("nethttp-h2" for "phttp-h2") when the table has one,
+// so that one table can hold h2c and TLS pairs; else baseline.
+func peerBaseline(col string, cols []string, baseline string) string {
+	if _, kind, ok := strings.Cut(col, "-"); ok && slices.Contains(cols, "nethttp-"+kind) {
+		return "nethttp-" + kind
+	}
+	return baseline
 }
 
 // printCPU shows how busy each server's one core was during each load:

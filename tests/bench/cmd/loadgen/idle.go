@@ -26,7 +26,13 @@ func cmdIdle(args []string) error {
 	settle := fs.Duration("settle", time.Second, "wait this long after the last request before reading RSS")
 	timeout := fs.Duration("timeout", 60*time.Second, "time limit for opening every connection")
 	pid := fs.Int("pid", 0, "server pid (required)")
+	h2 := fs.Bool("h2", false, "speak HTTP/2 (h2c prior knowledge, or h2 by ALPN with LOADGEN_TLS): preface, SETTINGS and one stream per connection; emits h2rss_per_conn")
 	fs.Parse(args)
+	metric := "rss_per_conn"
+	if *h2 {
+		metric = "h2rss_per_conn"
+		idleHTTP2 = true
+	}
 	if *pid == 0 || *base >= *conns {
 		return fmt.Errorf("need -pid, and -base below -c")
 	}
@@ -35,31 +41,31 @@ func cmdIdle(args []string) error {
 	first, err := openIdle(*addr, 0, *base, *sources, deadline)
 	defer closeAll(first)
 	if err != nil {
-		emit("rss_per_conn", "fail")
+		emit(metric, "fail")
 		return err
 	}
 	time.Sleep(*settle)
 	before, err := rssBytes(*pid)
 	if err != nil {
-		emit("rss_per_conn", "fail")
+		emit(metric, "fail")
 		return err
 	}
 	rest, err := openIdle(*addr, *base, *conns-*base, *sources, deadline)
 	defer closeAll(rest)
 	if err != nil {
-		emit("rss_per_conn", "fail")
+		emit(metric, "fail")
 		return err
 	}
 	time.Sleep(*settle)
 	after, err := rssBytes(*pid)
 	if err != nil {
-		emit("rss_per_conn", "fail")
+		emit(metric, "fail")
 		return fmt.Errorf("server gone while holding %d connections: %w", *conns, err)
 	}
 	per := float64(after-before) / float64(*conns-*base)
-	emit("rss_per_conn", per)
-	logf("rss_per_conn: VmRSS %d KiB with %d idle connections, %d KiB with %d: %.0f bytes each",
-		before>>10, *base, after>>10, *conns, per)
+	emit(metric, per)
+	logf("%s: VmRSS %d KiB with %d idle connections, %d KiB with %d: %.0f bytes each",
+		metric, before>>10, *base, after>>10, *conns, per)
 	return nil
 }
 
@@ -68,6 +74,9 @@ func cmdIdle(args []string) error {
 // deadline passes. first numbers them, to spread them over the sources.
 func openIdle(addr string, first, n, sources int, deadline time.Time) ([]net.Conn, error) {
 	req := []byte("GET /plaintext HTTP/1.1\r\nHost: " + addr + "\r\n\r\n")
+	if idleHTTP2 {
+		req = h2Preface(addr)
+	}
 	cs := make([]net.Conn, n)
 	var (
 		wg       sync.WaitGroup
@@ -89,8 +98,12 @@ func openIdle(addr string, first, n, sources int, deadline time.Time) ([]net.Con
 			// other ephemeral port ranges.
 			local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+(first+i)%max(1, sources)))}
 			d := net.Dialer{LocalAddr: local, Timeout: 5 * time.Second}
-			c, err := dialConn(&d, addr)
-			if err == nil {
+			var c net.Conn
+			var err error
+			if idleHTTP2 {
+				c, err = h2Request(&d, addr, req)
+				cs[i] = c
+			} else if c, err = dialConn(&d, addr); err == nil {
 				cs[i] = c
 				err = oneRequest(c, req)
 			}
@@ -106,6 +119,9 @@ func openIdle(addr string, first, n, sources int, deadline time.Time) ([]net.Con
 	}
 	return cs, nil
 }
+
+// idleHTTP2 is set by idle -h2: openIdle speaks HTTP/2.
+var idleHTTP2 bool
 
 func oneRequest(c net.Conn, req []byte) error {
 	c.SetDeadline(time.Now().Add(5 * time.Second))

@@ -10,6 +10,10 @@
 //	mbcast    1,000 /bcast WebSockets and /mtrigger (prepared messages,
 //	          compressed with -z): messages delivered/s and peak RSS
 //	wsidle    idle WebSockets (compressed with -z): server RSS per connection
+//	h2load    h2load on /plaintext over HTTP/2 (h2c, or h2 with LOADGEN_TLS): req/s
+//
+// idle -h2 holds idle HTTP/2 connections instead (preface, SETTINGS and
+// one stream each).
 //
 // With LOADGEN_TLS=1, wait, wrk and idle speak TLS too.
 //
@@ -42,6 +46,7 @@ var commands = map[string]func(args []string) error{
 	"handshakes": cmdHandshakes,
 	"mbcast":     cmdMBcast,
 	"wsidle":     cmdWSIdle,
+	"h2load":     cmdH2load,
 }
 
 func main() {
