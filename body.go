@@ -31,6 +31,7 @@ type bodyPipe struct {
 	// spares the client its upload; asked100: that Read came; reading:
 	// a Read has begun at all.
 	owes100, asked100, reading bool
+	taken                      int64    // bytes Read has returned (HTTP/2 gives them back as window)
 	readDL                     deadline // Read gives up with os.ErrDeadlineExceeded past it
 }
 
@@ -111,6 +112,33 @@ func (p *bodyPipe) full() bool {
 	return p.paused
 }
 
+// watch asks for a wake-up at the next Read (HTTP/2: the loop gives what
+// was read back to the client as window). The loop's.
+func (p *bodyPipe) watch() {
+	p.mu.Lock()
+	p.paused = p.err == nil && !p.discard
+	p.mu.Unlock()
+}
+
+// progress reports how many bytes the reader is done with (-1 once it
+// closed: all of them), and how many wait unread. The loop's.
+func (p *bodyPipe) progress() (done int64, unread int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.discard {
+		return -1, 0
+	}
+	return p.taken, len(p.buf) - p.off
+}
+
+// wanted reports whether the reader still takes the body: it has not
+// closed, and the body has not ended. The loop's.
+func (p *bodyPipe) wanted() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !p.discard && p.err == nil
+}
+
 // held is the memory the pipe holds, for MaxBufferedBytes.
 func (p *bodyPipe) held() int {
 	p.mu.Lock()
@@ -153,6 +181,7 @@ func (p *bodyPipe) read(b []byte) (int, error) {
 	}
 	n := copy(b, p.buf[p.off:])
 	p.off += n
+	p.taken += int64(n)
 	wake := p.paused && len(p.buf)-p.off < bodyWindow
 	if wake {
 		p.paused = false

@@ -28,6 +28,9 @@ func heldBy(c *conn) int {
 	if c.ws != nil {
 		n += c.ws.reader.Buffered()
 	}
+	if c.h2 != nil {
+		n += c.h2.held()
+	}
 	return n
 }
 
@@ -67,6 +70,8 @@ func (lp *eventLoop) evictLargest() bool {
 	}
 	lp.srv.logger().Debug("phttp: MaxBufferedBytes reached; refusing the biggest holder", "remote", big.remote.String(), "conn", uint64(big.id), "held", big.held, "max", lp.lim.maxBuffered)
 	switch {
+	case big.phase == phaseH2:
+		lp.h2Fail(big, h2EnhanceYourCalm, "server's buffer for unfinished requests is full")
 	case big.phase == phaseWS:
 		lp.failWebSocket(big, CloseMessageTooBig, "server's buffer for unfinished messages is full")
 	case big.phase == phaseBody && !big.rs.handled:

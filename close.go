@@ -28,6 +28,7 @@ func (lp *eventLoop) beginClose(c *conn) {
 // WebSocket: nothing more will be read for them.
 func (lp *eventLoop) releaseInput(c *conn) {
 	lp.releaseReqState(c)
+	lp.h2Release(c)
 	c.inBuf = nil
 	if c.ws != nil {
 		c.ws.reader.Reset()
@@ -113,10 +114,18 @@ func (lp *eventLoop) resetConn(c *conn) {
 
 func (lp *eventLoop) onReadTimeout(c *conn) {
 	lp.srv.logger().Debug("phttp: read timeout; closing", "remote", c.remote.String(), "conn", uint64(c.id))
+	if c.h2 != nil && c.h2.settings {
+		lp.h2Fail(c, h2NoError, "read timeout") // a stream's body stalled
+		return
+	}
 	lp.closeConn(c, CloseAbnormal)
 }
 
 func (lp *eventLoop) onIdleTimeout(c *conn) {
+	if c.h2 != nil {
+		lp.h2Fail(c, h2NoError, "idle timeout")
+		return
+	}
 	if c.idle() {
 		lp.beginClose(c)
 		return

@@ -35,6 +35,8 @@ type conn struct {
 	ws    *wsConn     // set once the connection is a WebSocket
 	tls   *tlsSession // on a TLS server: the session (nil on plain TCP)
 	raw   *rawConn    // set once it was upgraded with AcceptUpgrade
+	h2    *h2Conn     // set once it speaks HTTP/2
+	began bool        // a request (or the HTTP/2 preface) came: h2c is no longer possible
 
 	readTimer  timerNode // header, idle, body or linger
 	writeTimer timerNode // write progress

@@ -13,6 +13,7 @@ func (lp *eventLoop) startRequest(c *conn, rs *reqState, raw []byte) {
 	// they outlive the read buffer; the arena makes it far less than one
 	// allocation per request.
 	head := lp.heads.copy(raw)
+	c.began = true
 	h := &rs.head
 	r := &rs.req
 	r.Type, r.ConnID, r.Server, r.RemoteAddr, r.LocalAddr, r.life, r.rs = HTTP, c.id, lp.srv, c.remote, c.local, &rs.life, rs

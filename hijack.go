@@ -28,7 +28,7 @@ var ErrCannotHijack = errors.New("phttp: only an HTTP answer that has not begun 
 // the one a detached Response was handed to), before anything of the
 // answer was flushed.
 func (w *Response) Hijack() (net.Conn, error) {
-	if w.lp == nil || w.rs == nil || w.r == nil || w.r.Type != HTTP || w.done || w.wroteHead || w.upgraded {
+	if w.lp == nil || w.rs == nil || w.r == nil || w.r.Type != HTTP || w.done || w.wroteHead || w.upgraded || w.h2 != nil {
 		return nil, ErrCannotHijack
 	}
 	c := w.c

@@ -66,7 +66,7 @@ func (lp *eventLoop) flushIfQueued(c *conn) {
 
 // onReadEnd handles EOF or a read error.
 func (lp *eventLoop) onReadEnd(c *conn, err error) {
-	if err != io.EOF || c.rejected || c.phase == phaseWS || c.closing() {
+	if err != io.EOF || c.rejected || c.phase == phaseWS || c.phase == phaseH2 || c.closing() {
 		lp.closeConn(c, CloseAbnormal)
 		return
 	}
@@ -133,6 +133,20 @@ func (lp *eventLoop) consume(c *conn, data []byte) int {
 	off := 0
 	for !c.closed() {
 		switch c.phase {
+		case phaseH2:
+			if off == len(data) {
+				return off
+			}
+			if lp.queuedBytes(c) >= lp.lim.queueBytes {
+				c.blockedQ = true // the client is not reading: its PINGs and SETTINGS wait
+				lp.updateRead(c)
+				return off
+			}
+			n := lp.readH2(c, data[off:])
+			if n == 0 {
+				return off
+			}
+			off += n
 		case phaseHead, phaseWS, phaseRaw:
 			if off == len(data) {
 				return off
@@ -150,6 +164,19 @@ func (lp *eventLoop) consume(c *conn, data []byte) int {
 			var n int
 			switch c.phase {
 			case phaseHead:
+				if !c.began && c.rs == nil {
+					if prefix, complete := lp.h2Wanted(c, data[off:]); prefix {
+						if !complete {
+							return off // the rest of the preface, or a request that starts alike
+						}
+						lp.startH2(c)
+						continue
+					}
+					if lp.lim.protocols&HTTP1 == 0 {
+						lp.refuse(c, &requestError{505, "this server speaks only HTTP/2"})
+						return len(data)
+					}
+				}
 				n = lp.readHead(c, data[off:])
 			case phaseWS:
 				n = lp.readFrames(c, data[off:])
@@ -203,6 +230,9 @@ func (lp *eventLoop) serveResume() {
 		if len(c.inBuf) > 0 && c.phase != phaseAnswer && !c.closing() {
 			lp.consumeOwn(c, c.inBuf)
 			lp.account(c)
+		}
+		if !c.closed() && c.h2 != nil {
+			lp.h2Pump(c) // the queue made room for streams that waited on it
 		}
 		if !c.closed() {
 			lp.updateRead(c)

@@ -79,11 +79,13 @@ type eventLoop struct {
 	// drives the loop may tear it down. Shared (read by Stop).
 	ran atomic.Bool
 
-	scratch   []byte    // the loop's buffer for building refusals
-	heads     headArena // where request heads are copied for their strings
-	localOnly bool      // every listener is loopback or unix: AllowedHosts defaults apply
-	listened  bool
-	buffered  int // partial input held by all connections (MaxBufferedBytes)
+	scratch []byte    // the loop's buffer for building refusals
+	heads   headArena // where request heads are copied for their strings
+	// h2DateValue is the Date value HTTP/2 answers carry, as a string.
+	h2DateValue string
+	localOnly   bool // every listener is loopback or unix: AllowedHosts defaults apply
+	listened    bool
+	buffered    int // partial input held by all connections (MaxBufferedBytes)
 	// acceptsPaused is Server.Pause as the loop last applied it.
 	acceptsPaused bool
 
@@ -105,6 +107,8 @@ type limits struct {
 	idleTimeout   time.Duration
 	writeTimeout  time.Duration
 	maxBuffered   int
+	maxStreams    int
+	protocols     Protocols
 }
 
 func orDefault[T int | int64 | time.Duration](v, d T) T {
@@ -137,6 +141,8 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 			idleTimeout:   orDefault(s.IdleTimeout, DefaultIdleTimeout),
 			writeTimeout:  orDefault(s.WriteTimeout, DefaultWriteTimeout),
 			maxBuffered:   int(orDefault(s.MaxBufferedBytes, DefaultMaxBufferedBytes)),
+			maxStreams:    orDefault(s.MaxConcurrentStreams, DefaultMaxConcurrentStreams),
+			protocols:     s.protocols(),
 		},
 	}
 	lp.wall = lp.start

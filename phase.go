@@ -11,6 +11,7 @@ package phttp
 //	  │
 //	  ▼
 //	  ws, raw                           after a 101 (WebSocket, or AcceptUpgrade)
+//	  h2                                the HTTP/2 preface (h2c), or from the start (ALPN "h2")
 //
 //	any of them ──▶ closing ──▶ linger ──▶ closed
 //	any phase   ──▶ closed              (an abort)
@@ -23,24 +24,26 @@ const (
 	phaseAnswer                   // a detached answer is in progress: input waits
 	phaseWS                       // WebSocket frames
 	phaseRaw                      // upgraded with AcceptUpgrade: bytes go to the handler as they come
+	phaseH2                       // HTTP/2 frames (by ALPN, or h2c's preface): streams are the requests
 	phaseClosing                  // flushing the queue before FIN
 	phaseLinger                   // FIN sent: reading only to drain the client's last bytes
 	phaseClosed                   // the socket is closed; the conn is only a stale reference
 )
 
-var phaseNames = [...]string{"head", "body", "discard", "answer", "ws", "raw", "closing", "linger", "closed"}
+var phaseNames = [...]string{"head", "body", "discard", "answer", "ws", "raw", "h2", "closing", "linger", "closed"}
 
 func (p connPhase) String() string { return phaseNames[p] }
 
 // legalNext lists, for each phase, the phases it may move to (besides
 // itself and closed, which every phase may).
 var legalNext = [...][]connPhase{
-	phaseHead:    {phaseBody, phaseAnswer, phaseWS, phaseRaw, phaseClosing},
+	phaseHead:    {phaseBody, phaseAnswer, phaseWS, phaseRaw, phaseH2, phaseClosing},
 	phaseBody:    {phaseDiscard, phaseAnswer, phaseHead, phaseWS, phaseRaw, phaseClosing},
 	phaseDiscard: {phaseAnswer, phaseHead, phaseWS, phaseRaw, phaseClosing},
 	phaseAnswer:  {phaseHead, phaseWS, phaseRaw, phaseClosing},
 	phaseWS:      {phaseClosing},
 	phaseRaw:     {phaseClosing},
+	phaseH2:      {phaseClosing},
 	phaseClosing: {phaseLinger},
 	phaseLinger:  {},
 	phaseClosed:  {},

@@ -70,7 +70,7 @@ func (w *Response) ReadFrom(src io.Reader) (int64, error) {
 			if !w.wroteHead && w.declared < 0 && len(w.Body) == 0 && w.Header.Get("Content-Length") == "" && w.bodyAllowed() {
 				w.Header.Set("Content-Length", strconv.FormatInt(size, 10))
 			}
-			if sendfileWorks && !w.inCall.Load() && w.c.tls == nil { // TLS encrypts: no sendfile
+			if sendfileWorks && !w.inCall.Load() && w.c.tls == nil && w.h2 == nil { // TLS encrypts, HTTP/2 frames: no sendfile
 				n, err, handled := w.sendFile(f, pos, size)
 				if limited {
 					lr.N -= n

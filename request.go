@@ -81,7 +81,11 @@ func (r *Request) BodyReader() io.Reader {
 	if rs.pipe == nil {
 		c := rs.resp.c
 		lp := rs.resp.lp
-		rs.pipe = newBodyPipe(func() { lp.wakeFor(c) })
+		if st := rs.resp.h2; st != nil {
+			rs.pipe = newBodyPipe(func() { lp.h2Ready(c, st) })
+		} else {
+			rs.pipe = newBodyPipe(func() { lp.wakeFor(c) })
+		}
 	}
 	return bodyReader{rs.pipe}
 }

@@ -52,7 +52,9 @@ type Response struct {
 	// hijacked is the net.Conn Hijack returned: the connection leaves
 	// HTTP without an answer once this request is done.
 	hijacked *hijackConn
-	writeDL  *deadline // SetWriteDeadline's, once called
+	// h2 is the HTTP/2 stream this answer goes out on; nil on HTTP/1.
+	h2      *h2Stream
+	writeDL *deadline // SetWriteDeadline's, once called
 	// released: the bridge that owned this detached answer will never
 	// touch it again (internal/handoff), so the loop may pool its state.
 	released atomic.Bool
@@ -73,6 +75,7 @@ func (w *Response) reset(lp *eventLoop, c *conn, rs *reqState) {
 	w.detached, w.wroteHead, w.done, w.chunked, w.closeConn, w.upgraded, w.raw, w.panicked = false, false, false, false, false, false, false, false
 	w.declared, w.sent, w.greeting, w.hijacked, w.writeDL = -1, 0, w.greeting[:0], nil, nil
 	w.released.Store(false)
+	w.h2 = nil
 }
 
 // Write appends p to Body; it never fails. It implements io.Writer. Call it
@@ -290,6 +293,9 @@ func (w *Response) Flush() error {
 	if err := w.checkDetached(); err != nil {
 		return err
 	}
+	if w.h2 != nil {
+		return w.h2Flush(false)
+	}
 	out := w.appendStreamHead(w.answerBuf(w.pieceSize()))
 	out, over := w.appendBodyPiece(out)
 	if over {
@@ -316,6 +322,9 @@ func (w *Response) Flush() error {
 func (w *Response) Send() error {
 	if err := w.checkDetached(); err != nil {
 		return err
+	}
+	if w.h2 != nil {
+		return w.h2Flush(true)
 	}
 	out := w.answerBuf(w.pieceSize())
 	if !w.wroteHead && w.declared < 0 && w.Header.Get("Content-Length") == "" {
@@ -489,6 +498,10 @@ func (w *Response) SetWriteDeadline(t time.Time) error {
 // one that is not detached, or already finished, it does nothing.
 func (w *Response) Abort() {
 	if w.checkDetached() != nil {
+		return
+	}
+	if w.h2 != nil {
+		w.h2Abort()
 		return
 	}
 	endsAtClose := w.wroteHead && !w.chunked && w.declared < 0 && w.bodyAllowed() && !w.upgraded

@@ -27,6 +27,8 @@ const (
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultWriteTimeout      = 30 * time.Second
 	DefaultMaxBufferedBytes  = 128 << 20
+	// DefaultMaxConcurrentStreams is net/http's HTTP/2 default.
+	DefaultMaxConcurrentStreams = 250
 )
 
 // Server is an HTTP/1.1 and WebSocket server driven by one goroutine. Set
@@ -112,6 +114,19 @@ type Server struct {
 	// goroutine fed by the loop; an idle TLS connection has none.
 	// ListenAndRunTLS sets it up from certificate files.
 	TLSConfig *tls.Config
+
+	// Protocols says which HTTP versions the server speaks. Zero means
+	// HTTP1, plus HTTP2 when the server speaks TLS. With HTTP2 set, ALPN
+	// offers "h2" first; with UnencryptedHTTP2, a plain connection that
+	// opens with the HTTP/2 preface speaks HTTP/2. Each HTTP/2 stream is
+	// one Request (Proto "HTTP/2.0") to the same Handler, answered through
+	// its own Response exactly as on HTTP/1.1. Without HTTP1, an HTTP/1
+	// request is answered 505 and the connection closed.
+	Protocols Protocols
+	// MaxConcurrentStreams bounds the HTTP/2 streams a client may have
+	// open on one connection (SETTINGS_MAX_CONCURRENT_STREAMS); one more
+	// is refused with REFUSED_STREAM.
+	MaxConcurrentStreams int
 
 	// WebSocketCompression negotiates permessage-deflate (RFC 7692) with
 	// clients that offer it: the server answers server_no_context_takeover

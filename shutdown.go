@@ -17,6 +17,8 @@ func (lp *eventLoop) beginShutdown() {
 			continue
 		}
 		switch {
+		case c.h2 != nil:
+			lp.h2Shutdown(c)
 		case c.ws != nil:
 			if lp.queueCloseFrame(c, CloseGoingAway, "server shutting down") {
 				lp.lingerTimers.arm(c, lp.now)

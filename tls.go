@@ -221,6 +221,9 @@ func (lp *eventLoop) afterHandshake(c *conn) {
 	t.open = true
 	st := t.conn.ConnectionState()
 	t.state = &st
+	if st.NegotiatedProtocol == "h2" {
+		lp.startH2(c)
+	}
 	lp.onReadable(c) // the client's first request may have come with its Finished
 }
 

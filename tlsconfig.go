@@ -31,8 +31,9 @@ func (s *Server) ListenAndRunTLS(addr, certFile, keyFile string) error {
 }
 
 // tlsConfig is the configuration the loop's TLS sessions use: a clone of
-// TLSConfig (or of what ListenAndRunTLS made), with "http/1.1" and
-// "http/1.0" added to ALPN's protocols. Nil: plain TCP.
+// TLSConfig (or of what ListenAndRunTLS made), with "h2" (when HTTP/2 is
+// on), "http/1.1" and "http/1.0" added to ALPN's protocols, after any the
+// user listed. Nil: plain TCP.
 func (s *Server) tlsConfig() *tls.Config {
 	cfg := s.tlsFiles
 	if cfg == nil {
@@ -41,10 +42,18 @@ func (s *Server) tlsConfig() *tls.Config {
 		}
 		cfg = s.TLSConfig.Clone()
 	}
-	// The server speaks both (RFC 7301 registers "http/1.0"), in the
-	// order of preference, after any the user listed.
+	// In the order of preference (RFC 7301 registers "http/1.0").
 	protos := slices.Clone(cfg.NextProtos)
-	for _, p := range []string{"http/1.1", "http/1.0"} {
+	offer := []string{"http/1.1", "http/1.0"}
+	switch p := s.protocols(); {
+	case p&HTTP2 != 0 && p&HTTP1 == 0:
+		offer = []string{"h2"}
+	case p&HTTP2 != 0:
+		offer = []string{"h2", "http/1.1", "http/1.0"}
+	case p&HTTP1 == 0:
+		offer = nil
+	}
+	for _, p := range offer {
 		if !slices.Contains(protos, p) {
 			protos = append(protos, p)
 		}

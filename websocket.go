@@ -248,6 +248,10 @@ func (lp *eventLoop) serveQueued(c *conn) {
 			return
 		}
 	}
+	if c.h2 != nil {
+		lp.h2Serve(c)
+		return
+	}
 	q := &c.q
 	q.mu.Lock()
 	q.scheduled = false

@@ -270,6 +270,9 @@ func (lp *eventLoop) releaseItem(it *outItem, err error) {
 // closing connection, moves on to shutdown once the queue is empty. left
 // is what is still queued.
 func (lp *eventLoop) afterFlush(c *conn, progressed bool, left int) {
+	if c.h2 != nil && progressed && len(c.h2.sending) > 0 && left < lp.h2QueueLimit() && !c.closing() {
+		lp.schedule(c) // streams that waited for room in the queue go on
+	}
 	if left > 0 {
 		if progressed || c.writeTimer.list == nil {
 			lp.writeTimers.arm(c, lp.now)
