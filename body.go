@@ -108,8 +108,9 @@ func (p *bodyPipe) end(err error) {
 func (p *bodyPipe) full() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.paused = len(p.buf)-p.off >= bodyWindow && p.err == nil && !p.discard
-	return p.paused
+	full := len(p.buf)-p.off >= bodyWindow && p.err == nil && !p.discard
+	p.paused = p.paused || full
+	return full
 }
 
 // watch asks for a wake-up at the next Read (HTTP/2: the loop gives what
