@@ -84,6 +84,7 @@ func h1Client(t testing.TB, m mode) *http.Client {
 	tr := &http.Transport{Protocols: &p}
 	if m.tls {
 		tr.TLSClientConfig = testserver.ClientTLS(t)
+		tr.TLSClientConfig.NextProtos = []string{"http/1.1"} // Go's client offers none of its own for HTTP/1 alone
 	}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}

@@ -39,10 +39,17 @@ func TestH2Spec(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
-			s := start(t, m, &phttp.Server{Handler: func(w *phttp.Response, r *phttp.Request) {
+			srv := &phttp.Server{Handler: func(w *phttp.Response, r *phttp.Request) {
 				w.SetHeader("Content-Type", "text/plain")
 				fmt.Fprintf(w, "%s %s: %d bytes received\n", r.Method, r.Path, len(r.Body))
-			}})
+			}}
+			if !m.tls {
+				// Prior knowledge alone: with HTTP/1.1 on the listener
+				// too, h2spec's invalid preface (http2/3.5/2) is an
+				// HTTP/1.1 request, answered 400 as such.
+				srv.Protocols = phttp.UnencryptedHTTP2
+			}
+			s := start(t, m, srv)
 			report := filepath.Join(t.TempDir(), "h2spec.xml")
 			_, port, _ := strings.Cut(s.Host, ":")
 			args := []string{"-h", "127.0.0.1", "-p", port, "-o", "2", "-j", report}
@@ -155,4 +162,39 @@ func readH2specReport(path string) ([]h2specCase, error) {
 		}
 	}
 	return cases, nil
+}
+
+// TestH2load drives phttp with h2load (nghttp2's load client, Debian's
+// nghttp2-client): 20,000 requests on 4 connections with 100 streams
+// each, over h2c and over TLS; every one must succeed with a 2xx, on
+// exactly those 4 connections. Skipped when h2load is not on PATH,
+// unless PHTTP_REQUIRE_H2LOAD is set, as CI sets it.
+func TestH2load(t *testing.T) {
+	bin, err := exec.LookPath("h2load")
+	if err != nil {
+		if os.Getenv("PHTTP_REQUIRE_H2LOAD") != "" {
+			t.Fatal("PHTTP_REQUIRE_H2LOAD is set but h2load is not on PATH (apt-get install nghttp2-client)")
+		}
+		t.Skip("h2load not on PATH (apt-get install nghttp2-client)")
+	}
+	eachMode(t, func(t *testing.T, m mode) {
+		const n = 20000
+		s := start(t, m, &phttp.Server{Handler: func(w *phttp.Response, r *phttp.Request) {
+			w.WriteString("Hello, World!")
+		}})
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, bin, "-n", strconv.Itoa(n), "-c", "4", "-m", "100", "-t", "1", s.URL+"/plaintext").CombinedOutput()
+		text := string(out)
+		want := fmt.Sprintf("requests: %d total, %d started, %d done, %d succeeded, 0 failed, 0 errored, 0 timeout", n, n, n, n)
+		if err != nil || !strings.Contains(text, want) || !strings.Contains(text, fmt.Sprintf("status codes: %d 2xx", n)) {
+			t.Fatalf("h2load: %v, want %q:\n%s", err, want, text)
+		}
+		if !strings.Contains(text, "Application protocol: "+m.name) {
+			t.Errorf("h2load did not speak %s:\n%s", m.name, text)
+		}
+		if st := s.Stats(); st.Accepted != 4 || st.Requests != n {
+			t.Errorf("Stats: %d connections, %d requests; want 4 and %d", st.Accepted, st.Requests, n)
+		}
+	})
 }
