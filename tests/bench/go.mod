@@ -8,7 +8,7 @@ require (
 	github.com/lesismal/nbio v1.6.7
 	github.com/phttp-go/phttp v0.0.0
 	github.com/valyala/fasthttp v1.68.0
-	golang.org/x/net v0.46.0
+	golang.org/x/net v0.63.0
 )
 
 require (
@@ -19,8 +19,8 @@ require (
 	github.com/lesismal/llib v1.2.2 // indirect
 	github.com/savsgio/gotils v0.0.0-20240704082632-aef3928b8a38 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
-	golang.org/x/crypto v0.43.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 )
 
 replace github.com/phttp-go/phttp => ../..
