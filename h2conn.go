@@ -236,7 +236,7 @@ func (lp *eventLoop) h2Timers(c *conn) {
 // client has room to send.
 func (h *h2Conn) awaitingBody() bool {
 	for _, st := range h.streams {
-		if !st.remoteDone && (st.rs.pipe == nil || !st.rs.pipe.full()) {
+		if !st.remoteDone && st.recvWindow > 0 {
 			return true
 		}
 	}
