@@ -213,7 +213,7 @@ func TestBodyLimit(t *testing.T) {
 		body := bytes.Repeat([]byte("b"), n)
 		for len(body) > 0 {
 			k := min(len(body), 16<<10)
-			if err := h.fr.WriteData(id, k == len(body), body[:k]); err != nil {
+			if err := h.write(func(fr *http2.Framer) error { return fr.WriteData(id, k == len(body), body[:k]) }); err != nil {
 				return
 			}
 			body = body[k:]
@@ -335,12 +335,13 @@ func TestClientResetEndsContext(t *testing.T) {
 func TestUploadWindowFollowsReader(t *testing.T) {
 	const size = 4 << 20
 	const window = 64 << 10
+	const readSize = 4 << 10
 	var consumed atomic.Int64
 	s := start(t, &phttp.Server{StreamBodies: true, Handler: func(w *phttp.Response, r *phttp.Request) {
 		body := r.BodyReader()
 		w.Detach()
 		go func() {
-			buf := make([]byte, 4<<10) // small reads: many window updates
+			buf := make([]byte, readSize) // small reads: many window updates
 			for {
 				n, err := body.Read(buf)
 				consumed.Add(int64(n))
@@ -374,7 +375,9 @@ func TestUploadWindowFollowsReader(t *testing.T) {
 		}
 		if wu, ok := f.(*http2.WindowUpdateFrame); ok && wu.StreamID == 1 {
 			granted += int64(wu.Increment)
-			if ahead := granted - consumed.Load(); ahead > window {
+			// The reader counts a Read after it returns: one read's
+			// worth may be taken and not yet counted.
+			if ahead := granted - consumed.Load(); ahead > window+readSize {
 				t.Fatalf("the server granted %d bytes beyond what its reader took, over the %d window", ahead, window)
 			}
 		}

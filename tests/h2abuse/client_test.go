@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +28,14 @@ type h2client struct {
 	fr  *http2.Framer
 	enc *hpack.Encoder
 	buf bytes.Buffer
+	wmu sync.Mutex // the Framer's writes are not safe for concurrent use
+}
+
+// write runs one write on the Framer, serialised with the others.
+func (h *h2client) write(f func(fr *http2.Framer) error) error {
+	h.wmu.Lock()
+	defer h.wmu.Unlock()
+	return f(h.fr)
 }
 
 // start runs s with h2c on, with the test's own defaults.
@@ -81,7 +90,8 @@ func (h *h2client) block(method, path string, extra ...string) []byte {
 // request sends a request's HEADERS (ending the stream when end is set).
 func (h *h2client) request(id uint32, method, path string, end bool, extra ...string) {
 	h.t.Helper()
-	if err := h.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: h.block(method, path, extra...), EndStream: end, EndHeaders: true}); err != nil {
+	p := http2.HeadersFrameParam{StreamID: id, BlockFragment: h.block(method, path, extra...), EndStream: end, EndHeaders: true}
+	if err := h.write(func(fr *http2.Framer) error { return fr.WriteHeaders(p) }); err != nil {
 		h.t.Fatalf("HEADERS: %v", err)
 	}
 }
@@ -135,9 +145,11 @@ func (h *h2client) read(ids ...uint32) map[uint32]*answer {
 				continue
 			}
 			a.body = append(a.body, f.Data()...)
-			if len(f.Data()) > 0 {
-				h.fr.WriteWindowUpdate(0, uint32(len(f.Data())))
-				h.fr.WriteWindowUpdate(id, uint32(len(f.Data())))
+			if n := uint32(len(f.Data())); n > 0 {
+				h.write(func(fr *http2.Framer) error {
+					fr.WriteWindowUpdate(0, n)
+					return fr.WriteWindowUpdate(id, n)
+				})
 			}
 			if f.StreamEnded() {
 				delete(left, id)
@@ -151,7 +163,7 @@ func (h *h2client) read(ids ...uint32) map[uint32]*answer {
 			h.t.Fatalf("GOAWAY %v while waiting for streams %v", f.ErrCode, ids)
 		case *http2.PingFrame:
 			if !f.IsAck() {
-				h.fr.WritePing(true, f.Data)
+				h.write(func(fr *http2.Framer) error { return fr.WritePing(true, f.Data) })
 			}
 		}
 	}
