@@ -31,8 +31,12 @@ type bodyPipe struct {
 	// spares the client its upload; asked100: that Read came; reading:
 	// a Read has begun at all.
 	owes100, asked100, reading bool
-	taken                      int64    // bytes Read has returned (HTTP/2 gives them back as window)
-	readDL                     deadline // Read gives up with os.ErrDeadlineExceeded past it
+	taken                      int64 // bytes Read has returned (HTTP/2 gives them back as window)
+	// notify: wake the loop at the first Read after every write (HTTP/2,
+	// where what was read goes back to the client as window), not only
+	// when the pipe falls below the window.
+	notify bool
+	readDL deadline // Read gives up with os.ErrDeadlineExceeded past it
 }
 
 func newBodyPipe(resume func()) *bodyPipe {
@@ -89,6 +93,7 @@ func (p *bodyPipe) write(piece []byte) {
 		p.buf, p.off = p.buf[:n], 0
 	}
 	p.buf = append(p.buf, piece...)
+	p.paused = p.paused || p.notify
 	p.ready.Signal()
 }
 
@@ -113,23 +118,18 @@ func (p *bodyPipe) full() bool {
 	return full
 }
 
-// watch asks for a wake-up at the next Read (HTTP/2: the loop gives what
-// was read back to the client as window). The loop's.
-func (p *bodyPipe) watch() {
-	p.mu.Lock()
-	p.paused = p.err == nil && !p.discard
-	p.mu.Unlock()
-}
-
 // progress reports how many bytes the reader is done with (-1 once it
-// closed: all of them), and how many wait unread. The loop's.
-func (p *bodyPipe) progress() (done int64, unread int) {
+// closed: all of them). With notify, while bytes wait unread the next
+// Read wakes the loop, decided under the same lock so that no Read in
+// between goes unreported. The loop's.
+func (p *bodyPipe) progress() (done int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.discard {
-		return -1, 0
+		return -1
 	}
-	return p.taken, len(p.buf) - p.off
+	p.paused = p.notify && len(p.buf) > p.off && p.err == nil
+	return p.taken
 }
 
 // wanted reports whether the reader still takes the body: it has not

@@ -70,7 +70,7 @@ type h2Conn struct {
 // open the HTTP/2 preface (when h2c is on): complete tells whether it is
 // all there.
 func (lp *eventLoop) h2Wanted(c *conn, data []byte) (prefix, complete bool) {
-	if lp.lim.protocols&UnencryptedHTTP2 == 0 || c.tls != nil || c.began {
+	if !lp.h2cOn(c) || c.began {
 		return false, false
 	}
 	n := min(len(data), len(h2Preface))
@@ -78,6 +78,38 @@ func (lp *eventLoop) h2Wanted(c *conn, data []byte) (prefix, complete bool) {
 		return false, false
 	}
 	return true, n == len(h2Preface)
+}
+
+// h2cOn reports whether a plain connection may still turn to HTTP/2.
+func (lp *eventLoop) h2cOn(c *conn) bool {
+	return lp.lim.protocols&UnencryptedHTTP2 != 0 && c.tls == nil
+}
+
+// looksLikeHTTP1 reports whether the first line of data names an HTTP/1
+// version, or may yet (no line end came).
+func looksLikeHTTP1(data []byte) bool {
+	line, _, whole := bytes.Cut(data, []byte("\n"))
+	return !whole || bytes.Contains(line, []byte(" HTTP/1."))
+}
+
+// dropNeither closes a connection that opened with neither HTTP/1 nor
+// the HTTP/2 preface: on a server that speaks h2c, an answer in HTTP/1
+// would be taken for frames by an HTTP/2 client (RFC 9113 §3.4 lets the
+// GOAWAY go unsent).
+func (lp *eventLoop) dropNeither(c *conn) {
+	lp.srv.logger().Debug("phttp: neither HTTP/1 nor the HTTP/2 preface; closing", "remote", c.remote.String(), "conn", uint64(c.id))
+	lp.srv.counters.refused.Add(1)
+	lp.beginClose(c)
+}
+
+// refuseHTTP1 answers an HTTP/1 request on a server that speaks only
+// HTTP/2: 505, or nothing for bytes that are not HTTP/1 either.
+func (lp *eventLoop) refuseHTTP1(c *conn, data []byte) {
+	if !looksLikeHTTP1(data) {
+		lp.dropNeither(c)
+		return
+	}
+	lp.refuse(c, &requestError{505, "this server speaks only HTTP/2"})
 }
 
 // startH2 makes c an HTTP/2 connection: our SETTINGS and the connection
@@ -204,7 +236,7 @@ func (lp *eventLoop) h2Timers(c *conn) {
 // client has room to send.
 func (h *h2Conn) awaitingBody() bool {
 	for _, st := range h.streams {
-		if !st.remoteDone && (st.rs.pipe == nil || !st.rs.pipe.full()) {
+		if !st.remoteDone && st.recvWindow > 0 {
 			return true
 		}
 	}

@@ -475,16 +475,13 @@ func (lp *eventLoop) h2CreditPipe(c *conn, st *h2Stream) {
 	if p == nil || st.remoteDone {
 		return
 	}
-	done, unread := p.progress()
+	done := p.progress()
 	if done < 0 {
 		done = st.pipeIn // closed: what it held was dropped, and is given back too
 	}
 	if d := done - st.pipeCredit; d > 0 {
 		st.pipeCredit = done
 		lp.h2WindowUpdate(c, st, d)
-	}
-	if unread > 0 {
-		p.watch()
 	}
 }
 

@@ -348,7 +348,6 @@ func (lp *eventLoop) h2Body(c *conn, st *h2Stream, piece []byte, end bool) {
 	switch {
 	case rs.pipe != nil:
 		rs.pipe.write(piece)
-		rs.pipe.watch()
 	case rs.handled:
 	case rs.stream:
 		if len(piece) > 0 || end {

@@ -173,7 +173,7 @@ func (lp *eventLoop) consume(c *conn, data []byte) int {
 						continue
 					}
 					if lp.lim.protocols&HTTP1 == 0 {
-						lp.refuse(c, &requestError{505, "this server speaks only HTTP/2"})
+						lp.refuseHTTP1(c, data[off:])
 						return len(data)
 					}
 				}
@@ -309,6 +309,10 @@ func (lp *eventLoop) readHead(c *conn, data []byte) int {
 	}
 	n, err := rs.parser.Parse(data)
 	if err != nil {
+		if !c.began && lp.h2cOn(c) && !looksLikeHTTP1(data) {
+			lp.dropNeither(c)
+			return len(data)
+		}
 		lp.refuse(c, err)
 		return len(data)
 	}

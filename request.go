@@ -83,6 +83,7 @@ func (r *Request) BodyReader() io.Reader {
 		lp := rs.resp.lp
 		if st := rs.resp.h2; st != nil {
 			rs.pipe = newBodyPipe(func() { lp.h2Ready(c, st) })
+			rs.pipe.notify = true
 		} else {
 			rs.pipe = newBodyPipe(func() { lp.wakeFor(c) })
 		}

@@ -31,7 +31,7 @@ const (
 	DefaultMaxConcurrentStreams = 250
 )
 
-// Server is an HTTP/1.1 and WebSocket server driven by one goroutine. Set
+// Server is an HTTP/1.1, HTTP/2 and WebSocket server driven by one goroutine. Set
 // its fields before Listen or Serve and do not change them afterwards. The
 // zero value serves with the defaults above; a nil Handler answers 404.
 type Server struct {
@@ -110,7 +110,8 @@ type Server struct {
 	// connection AddConn adopts) speak TLS with it, through crypto/tls:
 	// certificates (or GetCertificate for SNI), client certificates and
 	// session resumption work as crypto/tls provides them. NextProtos
-	// gets "http/1.1" and "http/1.0" for ALPN. The handshake runs on a short-lived
+	// gets "h2" (unless Protocols leaves HTTP/2 out), "http/1.1" and
+	// "http/1.0" for ALPN. The handshake runs on a short-lived
 	// goroutine fed by the loop; an idle TLS connection has none.
 	// ListenAndRunTLS sets it up from certificate files.
 	TLSConfig *tls.Config

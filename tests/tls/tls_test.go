@@ -25,10 +25,27 @@ import (
 	"github.com/phttp-go/phttp/tests/testserver"
 )
 
-// TestALPNChoosesHTTP1: a client offering h2 and http/1.1 gets http/1.1,
-// and the request sees it.
-func TestALPNChoosesHTTP1(t *testing.T) {
-	s := testserver.StartTLS(t, &phttp.Server{Handler: tlsInfo})
+// TestALPN: a client offering h2 and http/1.1 gets h2 by default, and
+// http/1.1 from a server whose Protocols leave HTTP/2 out; the request
+// sees what was chosen.
+func TestALPN(t *testing.T) {
+	for _, tc := range []struct {
+		protocols phttp.Protocols
+		want      string
+	}{{0, "h2"}, {phttp.HTTP1, "http/1.1"}, {phttp.HTTP1 | phttp.HTTP2, "h2"}} {
+		s := testserver.StartTLS(t, &phttp.Server{Handler: tlsInfo, Protocols: tc.protocols})
+		cfg := testserver.ClientTLS(t)
+		cfg.NextProtos = []string{"h2", "http/1.1"}
+		c, err := tls.Dial("tcp", s.Host, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := c.ConnectionState().NegotiatedProtocol; p != tc.want {
+			t.Fatalf("Protocols %v: ALPN chose %q, want %s", tc.protocols, p, tc.want)
+		}
+		c.Close()
+	}
+	s := testserver.StartTLS(t, &phttp.Server{Handler: tlsInfo, Protocols: phttp.HTTP1})
 	cfg := testserver.ClientTLS(t)
 	cfg.NextProtos = []string{"h2", "http/1.1"}
 	c, err := tls.Dial("tcp", s.Host, cfg)
@@ -36,9 +53,6 @@ func TestALPNChoosesHTTP1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if p := c.ConnectionState().NegotiatedProtocol; p != "http/1.1" {
-		t.Fatalf("ALPN chose %q, want http/1.1", p)
-	}
 	io.WriteString(c, "GET /alpn HTTP/1.1\r\nHost: localhost\r\n\r\n")
 	_, body := testserver.ReadResponse(t, bufio.NewReader(c), "GET")
 	if body != "/alpn alpn=http/1.1 sni=localhost" {
@@ -46,7 +60,9 @@ func TestALPNChoosesHTTP1(t *testing.T) {
 	}
 }
 
-// TestCurl: curl with --cacert, over TLS 1.2 and 1.3.
+// TestCurl: curl with --cacert, over TLS 1.2 and 1.3; HTTP/2 where curl
+// offers it (it does by default when built with nghttp2), HTTP/1.1 when
+// told to.
 func TestCurl(t *testing.T) {
 	curl, err := exec.LookPath("curl")
 	if err != nil {
@@ -56,10 +72,10 @@ func TestCurl(t *testing.T) {
 	certFile, _ := testserver.LocalCert(t).Files(t)
 	for _, v := range []string{"--tlsv1.2", "--tlsv1.3"} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		out, err := exec.CommandContext(ctx, curl, "-sS", v, "--cacert", certFile, "https://localhost:"+port(s)+"/curl").CombinedOutput()
+		out, err := exec.CommandContext(ctx, curl, "-sS", v, "--http1.1", "--cacert", certFile, "https://localhost:"+port(s)+"/curl").CombinedOutput()
 		cancel()
 		if err != nil || string(out) != "/curl alpn=http/1.1 sni=localhost" {
-			t.Errorf("curl %s: %q %v", v, out, err)
+			t.Errorf("curl %s --http1.1: %q %v", v, out, err)
 		}
 	}
 }
