@@ -21,8 +21,9 @@ import (
 const h2specCases = 145
 
 // TestH2Spec runs h2spec (github.com/summerwind/h2spec v2.2.1, the
-// independent HTTP/2 conformance suite) against phttp over h2c and over
-// h2 with TLS, and fails with the list of failed cases. It is skipped
+// independent HTTP/2 conformance suite) against phttp over h2c (beside
+// HTTP/1.1, and alone) and over h2 with TLS, and fails with the list of
+// failed cases. It is skipped
 // when h2spec is not on PATH (or in GOPATH/bin), unless
 // PHTTP_REQUIRE_H2SPEC is set, as CI sets it. (net/http's own server,
 // Go 1.26, fails http2/4.2/3, http2/6.5.3/1, http2/8.1.2.2/1 and
@@ -36,19 +37,24 @@ func TestH2Spec(t *testing.T) {
 		}
 		t.Skip("h2spec not on PATH (go install github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible)")
 	}
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
+	// h2c beside HTTP/1.1 on one listener (as start makes it), h2c
+	// alone, and h2 over TLS.
+	for _, tc := range []struct {
+		m         mode
+		name      string
+		protocols phttp.Protocols
+	}{
+		{modes[0], "h2c", 0},
+		{modes[0], "h2c-only", phttp.UnencryptedHTTP2},
+		{modes[1], "h2", 0},
+	} {
+		m := tc.m
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := &phttp.Server{Handler: func(w *phttp.Response, r *phttp.Request) {
+			srv := &phttp.Server{Protocols: tc.protocols, Handler: func(w *phttp.Response, r *phttp.Request) {
 				w.SetHeader("Content-Type", "text/plain")
 				fmt.Fprintf(w, "%s %s: %d bytes received\n", r.Method, r.Path, len(r.Body))
 			}}
-			if !m.tls {
-				// Prior knowledge alone: with HTTP/1.1 on the listener
-				// too, h2spec's invalid preface (http2/3.5/2) is an
-				// HTTP/1.1 request, answered 400 as such.
-				srv.Protocols = phttp.UnencryptedHTTP2
-			}
 			s := start(t, m, srv)
 			report := filepath.Join(t.TempDir(), "h2spec.xml")
 			_, port, _ := strings.Cut(s.Host, ":")
@@ -72,7 +78,7 @@ func TestH2Spec(t *testing.T) {
 					skipped = append(skipped, c.id+" "+c.title)
 				}
 			}
-			t.Logf("h2spec %s: %d cases, %d passed, %d failed, %d skipped", m.name, len(cases), len(cases)-len(failed)-len(skipped), len(failed), len(skipped))
+			t.Logf("h2spec %s: %d cases, %d passed, %d failed, %d skipped", tc.name, len(cases), len(cases)-len(failed)-len(skipped), len(failed), len(skipped))
 			if len(cases) != h2specCases {
 				t.Errorf("h2spec ran %d cases, want %d\n%s", len(cases), h2specCases, out)
 			}
