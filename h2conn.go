@@ -59,7 +59,6 @@ type h2Conn struct {
 	peerGoAway      bool        // the client's came
 	empties, resets int         // flood counters
 	sending         []*h2Stream // streams with output to frame, in round-robin order
-	scratch         []byte
 
 	readyMu   sync.Mutex  // guards ready and scheduled
 	ready     []*h2Stream // streams other goroutines queued output for

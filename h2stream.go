@@ -439,11 +439,8 @@ func (lp *eventLoop) dropStream(c *conn, st *h2Stream, cause error) {
 	st.gone = true
 	h := c.h2
 	delete(h.streams, st.id)
-	rs := st.rs
-	rs.life.end(cause)
-	if rs.pipe != nil {
-		rs.pipe.end(cause)
-	}
+	// The sends close before the context ends, so that a goroutine woken
+	// by the context finds them closed.
 	q := &st.out
 	q.close()
 	q.mu.Lock()
@@ -452,5 +449,10 @@ func (lp *eventLoop) dropStream(c *conn, st *h2Stream, cause error) {
 	}
 	q.items, q.queued, st.head = nil, 0, nil
 	q.mu.Unlock()
+	rs := st.rs
+	rs.life.end(cause)
+	if rs.pipe != nil {
+		rs.pipe.end(cause)
+	}
 	lp.putReqState(rs)
 }
