@@ -2,6 +2,7 @@ package phttp
 
 import (
 	"bytes"
+	"slices"
 	"sync"
 
 	"golang.org/x/net/http2/hpack"
@@ -59,6 +60,8 @@ type h2Conn struct {
 	peerGoAway      bool        // the client's came
 	empties, resets int         // flood counters
 	sending         []*h2Stream // streams with output to frame, in round-robin order
+
+	stallTimer timerNode // streams held by the client's windows (onStreamStall)
 
 	readyMu   sync.Mutex  // guards ready and scheduled
 	ready     []*h2Stream // streams other goroutines queued output for
@@ -268,4 +271,41 @@ func (h *h2Conn) held() int {
 		}
 	}
 	return n
+}
+
+// onStreamStall resets the streams whose answers the client's flow
+// control windows held for WriteTimeout without a byte going out: as on
+// HTTP/1.1, a consumer that takes nothing must not hold its sender, whose
+// Flush or Send then returns ErrClosed. The other streams go on.
+func (lp *eventLoop) onStreamStall(c *conn) {
+	h := c.h2
+	held := false
+	for _, st := range slices.Clone(h.sending) {
+		switch {
+		case st.gone || st.heldSince == 0:
+		case lp.now-st.heldSince >= lp.lim.writeTimeout:
+			lp.srv.logger().Debug("phttp: HTTP/2 stream held by flow control past WriteTimeout; resetting", "stream", st.id, "remote", c.remote.String(), "conn", uint64(c.id))
+			lp.srv.counters.evicted.Add(1)
+			lp.h2Reset(c, st, h2Cancel)
+			if c.closing() {
+				return
+			}
+		default:
+			held = true
+		}
+	}
+	if held {
+		lp.streamStallTimers.arm(c, lp.now)
+	}
+	lp.flush(c)
+}
+
+// streamHeld notes that st has data the windows do not let out.
+func (lp *eventLoop) streamHeld(c *conn, st *h2Stream) {
+	if st.heldSince == 0 {
+		st.heldSince = max(lp.now, 1)
+	}
+	if c.h2.stallTimer.list == nil {
+		lp.streamStallTimers.arm(c, lp.now)
+	}
 }

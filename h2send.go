@@ -288,10 +288,16 @@ func (lp *eventLoop) h2Frame(c *conn, st *h2Stream) (more, moved bool) {
 		return false, moved
 	}
 	room := min(st.sendWindow, h.sendWindow, int64(h.peerMaxFrame))
-	if room <= 0 || lp.queuedBytes(c) >= lp.h2QueueLimit() {
+	if room <= 0 {
 		q.mu.Unlock()
+		lp.streamHeld(c, st)
 		return true, moved
 	}
+	if lp.queuedBytes(c) >= lp.h2QueueLimit() {
+		q.mu.Unlock()
+		return true, moved // the connection's write timer watches the queue
+	}
+	st.heldSince = 0
 	it := &q.items[0]
 	b := it.b[q.head:]
 	n := int(min(int64(len(b)), room))

@@ -4,6 +4,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/net/http2/hpack"
 )
@@ -15,17 +16,18 @@ type h2Stream struct {
 	id uint32
 	rs *reqState
 
-	sendWindow  int64 // what the client lets us send on it
-	recvWindow  int64 // what it may still send us
-	recvUnacked int64 // received, not yet given back with WINDOW_UPDATE
-	pipeCredit  int64 // BodyReader bytes already given back
-	pipeIn      int64 // bytes written to the BodyReader
-	declared    int64 // the request's content-length, or -1
-	received    int64 // body bytes so far
-	remoteDone  bool  // the client's END_STREAM came
-	localDone   bool  // our END_STREAM or RST_STREAM went
-	gone        bool  // no longer in the connection's table
-	sending     bool  // on h2Conn.sending
+	sendWindow  int64         // what the client lets us send on it
+	recvWindow  int64         // what it may still send us
+	recvUnacked int64         // received, not yet given back with WINDOW_UPDATE
+	pipeCredit  int64         // BodyReader bytes already given back
+	pipeIn      int64         // bytes written to the BodyReader
+	declared    int64         // the request's content-length, or -1
+	received    int64         // body bytes so far
+	remoteDone  bool          // the client's END_STREAM came
+	localDone   bool          // our END_STREAM or RST_STREAM went
+	gone        bool          // no longer in the connection's table
+	sending     bool          // on h2Conn.sending
+	heldSince   time.Duration // when the windows began to hold its data back (0: they do not)
 
 	// out holds the answer's data not yet framed, with the credit a
 	// detached sender takes for it (h2StreamBuffer); its mu also guards

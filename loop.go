@@ -60,6 +60,7 @@ type eventLoop struct {
 
 	headerTimers, idleTimers, bodyTimers, writeTimers, lingerTimers timerList
 	pingTimers                                                      timerList     // after 0: PingInterval is off
+	streamStallTimers                                               timerList     // HTTP/2 streams held by flow control (h2conn.go)
 	acceptResume                                                    time.Duration // when paused listeners resume, or 0
 
 	// ready lists connections other goroutines queued work for.
@@ -154,6 +155,7 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 	lp.bodyTimers = timerList{after: lp.lim.idleTimeout, node: readNode, expire: lp.onReadTimeout}
 	lp.lingerTimers = timerList{after: lingerTimeout, node: readNode, expire: lp.onLingerTimeout}
 	lp.pingTimers = timerList{after: max(s.PingInterval, 0), node: readNode, expire: lp.onPingTimeout}
+	lp.streamStallTimers = timerList{after: lp.lim.writeTimeout, node: stallNode, expire: lp.onStreamStall}
 	// The write timer runs in two halves of WriteTimeout (see onWriteTimeout).
 	lp.writeTimers = timerList{after: max(lp.lim.writeTimeout/2, time.Millisecond), node: writeNode, expire: lp.onWriteTimeout}
 	return lp, nil
@@ -220,7 +222,7 @@ func (lp *eventLoop) waitFor(timeout time.Duration) time.Duration {
 	}
 	lp.tick()
 	wait := timeout
-	for _, t := range [...]*timerList{&lp.headerTimers, &lp.idleTimers, &lp.bodyTimers, &lp.writeTimers, &lp.lingerTimers, &lp.pingTimers} {
+	for _, t := range [...]*timerList{&lp.headerTimers, &lp.idleTimers, &lp.bodyTimers, &lp.writeTimers, &lp.lingerTimers, &lp.pingTimers, &lp.streamStallTimers} {
 		if d := t.next(); d >= 0 {
 			wait = minWait(wait, max(d-lp.now, 0))
 		}
@@ -250,6 +252,7 @@ func (lp *eventLoop) fireTimers() {
 	lp.writeTimers.fire(lp.now)
 	lp.lingerTimers.fire(lp.now)
 	lp.pingTimers.fire(lp.now)
+	lp.streamStallTimers.fire(lp.now)
 	if lp.acceptResume > 0 && lp.now >= lp.acceptResume {
 		lp.acceptResume = 0
 		for i, l := range lp.listeners {

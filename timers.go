@@ -77,8 +77,15 @@ func (t *timerList) next() time.Duration {
 func readNode(c *conn) *timerNode  { return &c.readTimer }
 func writeNode(c *conn) *timerNode { return &c.writeTimer }
 
-// disarmAll stops both of c's timers.
+// stallNode is an HTTP/2 connection's third timer, its streams' write
+// stall: kept in h2Conn, so that an HTTP/1 connection does not pay for it.
+func stallNode(c *conn) *timerNode { return &c.h2.stallTimer }
+
+// disarmAll stops c's timers.
 func disarmAll(c *conn) {
+	if c.h2 != nil && c.h2.stallTimer.list != nil {
+		c.h2.stallTimer.list.disarm(c)
+	}
 	if l := c.readTimer.list; l != nil {
 		l.disarm(c)
 	}

@@ -390,3 +390,63 @@ func TestUploadWindowFollowsReader(t *testing.T) {
 		t.Fatalf("upload: %d %q (reset %v), want %d bytes read", a.status, a.body, a.reset, size)
 	}
 }
+
+// TestStalledStreamReset: a stream whose client grants no window for
+// WriteTimeout is reset (RST_STREAM CANCEL) and its sender gets
+// ErrClosed, as a stalled HTTP/1.1 client is closed; the connection and
+// its other streams go on.
+func TestStalledStreamReset(t *testing.T) {
+	sent := make(chan error, 1)
+	s := start(t, &phttp.Server{WriteTimeout: 300 * time.Millisecond, Handler: func(w *phttp.Response, r *phttp.Request) {
+		if r.Path == "/ok" {
+			hello(w, r)
+			return
+		}
+		w.Detach()
+		go func() {
+			piece := bytes.Repeat([]byte("z"), 64<<10)
+			for {
+				w.Write(piece)
+				if err := w.Flush(); err != nil {
+					sent <- err
+					return
+				}
+			}
+		}()
+	}})
+	h := dial(t, s)
+	h.write(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(0, 1<<30) })
+	h.request(1, "GET", "/stall", true)
+	start := time.Now()
+	var rst *http2.RSTStreamFrame
+	for rst == nil {
+		f, err := h.fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("waiting for the reset: %v", err)
+		}
+		if r, ok := f.(*http2.RSTStreamFrame); ok && r.StreamID == 1 {
+			rst = r
+		}
+	}
+	if rst.ErrCode != http2.ErrCodeCancel {
+		t.Errorf("RST_STREAM %v, want CANCEL", rst.ErrCode)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Errorf("reset after %v, before WriteTimeout", d)
+	}
+	select {
+	case err := <-sent:
+		if err != phttp.ErrClosed {
+			t.Errorf("the held sender's Flush: %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the held sender still waits after the reset")
+	}
+	if n := s.Server.Stats().Evicted; n != 1 {
+		t.Errorf("Stats.Evicted %d, want 1", n)
+	}
+	h.request(3, "GET", "/ok", true)
+	if a := h.read(3)[3]; a.status != 200 {
+		t.Errorf("the connection's next stream: %+v", a)
+	}
+}
