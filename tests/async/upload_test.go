@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -185,10 +186,24 @@ func TestBodyReaderClientGoneWhilePaused(t *testing.T) {
 		}}
 		s := testserver.Start(t, srv)
 		c := s.Dial(t, 10*time.Second)
-		fmt.Fprintf(c, "POST /up HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n", 64<<20)
+		head := fmt.Sprintf("POST /up HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n", 64<<20)
+		io.WriteString(c, head)
 		// More than the pipe's window, less than the kernel's buffers: the
-		// loop pauses, and a FIN still gets through.
-		c.Write(bytes.Repeat([]byte("u"), 100<<10))
+		// loop pauses, and a FIN still gets through. WSAPoll (under wine,
+		// at least) reports the FIN only once nothing waits unread in the
+		// kernel, so there the upload is exactly the window: the loop
+		// reads it all, whatever pieces it arrives in, then pauses.
+		upload := 100 << 10
+		if runtime.GOOS == "windows" {
+			upload = 64 << 10
+		}
+		c.Write(bytes.Repeat([]byte("u"), upload))
+		// The client leaves once the server has read a window's worth
+		// (the pipe is full, the socket paused): a reset that came first
+		// would drop the request before the handler saw it.
+		if !waitUntil(5*time.Second, func() bool { return srv.Stats().BytesIn >= int64(len(head)+64<<10) }) {
+			t.Fatalf("reset %v: the server read %d bytes, not a window's worth", reset, srv.Stats().BytesIn)
+		}
 		if reset {
 			c.(*net.TCPConn).SetLinger(0)
 		}
