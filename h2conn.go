@@ -39,7 +39,8 @@ type h2Conn struct {
 	encBuf  bytes.Buffer
 	fields  []hpack.HeaderField // the header block being decoded
 	listLen int                 // its size as SETTINGS_MAX_HEADER_LIST_SIZE counts
-	tooBig  bool                // it passed MaxHeaderBytes
+	maxList int                 // MaxHeaderBytes: past it, fields are counted, not kept
+	tooBig  bool                // it passed maxList
 
 	// block gathers a header block split over CONTINUATION frames; while
 	// cont is set, only CONTINUATION frames of contStream may come.
@@ -128,6 +129,7 @@ func (lp *eventLoop) startH2(c *conn) {
 		sendWindow:     h2InitWindow,
 		recvWindow:     h2ConnWindow,
 		streams:        make(map[uint32]*h2Stream),
+		maxList:        lp.lim.maxHeader,
 	}
 	h.enc = hpack.NewEncoder(&h.encBuf)
 	h.dec = hpack.NewDecoder(h2DefaultHPACK, h.emit)
@@ -152,7 +154,7 @@ func appendSetting(dst []byte, id uint16, v uint32) []byte {
 // does (RFC 9113 §6.5.2: name, value and 32 octets).
 func (h *h2Conn) emit(f hpack.HeaderField) {
 	h.listLen += len(f.Name) + len(f.Value) + 32
-	if h.tooBig {
+	if h.tooBig = h.tooBig || h.listLen > h.maxList; h.tooBig {
 		return
 	}
 	h.fields = append(h.fields, f)

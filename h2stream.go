@@ -62,7 +62,6 @@ func (lp *eventLoop) h2HeaderBlock(c *conn, id uint32, endStream, selfDep bool, 
 		lp.h2Fail(c, h2CompressionError, "header block: "+err.Error())
 		return
 	}
-	h.tooBig = h.listLen > lp.lim.maxHeader
 	if st := h.streams[id]; st != nil {
 		lp.h2Trailers(c, st, endStream)
 		return
@@ -190,7 +189,6 @@ func (lp *eventLoop) h2Request(rs *reqState, fields []hpack.HeaderField) bool {
 	r := &rs.req
 	r.Method, r.URI, r.Host = "", "", ""
 	r.ContentLength = -1
-	var scheme string
 	var seen [4]bool
 	regular := false
 	out := rs.fields[:0]
@@ -203,7 +201,7 @@ func (lp *eventLoop) h2Request(rs *reqState, fields []hpack.HeaderField) bool {
 			case ":method":
 				i, r.Method = 0, f.Value
 			case ":scheme":
-				i, scheme = 1, f.Value
+				i = 1
 			case ":authority":
 				i, r.Host = 2, f.Value
 			case ":path":
@@ -258,7 +256,6 @@ func (lp *eventLoop) h2Request(rs *reqState, fields []hpack.HeaderField) bool {
 		r.URI = r.Host
 		return ok && seen[2] && !seen[1] && !seen[3]
 	}
-	_ = scheme
 	return ok && seen[0] && seen[1] && seen[3] && r.URI != ""
 }
 
