@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/phttp-go/phttp"
+	"github.com/phttp-go/phttp/tests/testserver"
 	"golang.org/x/net/http2"
 )
 
@@ -35,28 +36,20 @@ func TestRapidReset(t *testing.T) {
 		}()
 	}})
 	h := dial(t, s)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	floodCalms(t, s, h, func() error {
 		for id := uint32(1); id < 20000; id += 2 {
-			if h.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: h.block("GET", "/x"), EndStream: true, EndHeaders: true}) != nil {
-				return
+			if err := h.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: h.block("GET", "/x"), EndStream: true, EndHeaders: true}); err != nil {
+				return err
 			}
-			if h.fr.WriteRSTStream(id, http2.ErrCodeCancel) != nil {
-				return // the server closed
+			if err := h.fr.WriteRSTStream(id, http2.ErrCodeCancel); err != nil {
+				return err
 			}
 		}
-	}()
-	code, ok := h.goAway()
-	if !ok || code != http2.ErrCodeEnhanceYourCalm {
-		t.Fatalf("GOAWAY %v (%v), want ENHANCE_YOUR_CALM", code, ok)
-	}
-	h.c.Close()
-	<-done
+		return nil
+	})
 	if n := s.Server.Stats().Requests; n > 1000 {
 		t.Errorf("%d handler calls before the connection went; the bound is a few hundred", n)
 	}
-	works(t, s)
 }
 
 // TestContinuationFlood: a header block that never ends (CVE-2024-27316)
@@ -64,20 +57,16 @@ func TestRapidReset(t *testing.T) {
 func TestContinuationFlood(t *testing.T) {
 	s := start(t, &phttp.Server{Handler: hello, MaxHeaderBytes: 8 << 10})
 	h := dial(t, s)
-	go func() {
+	floodCalms(t, s, h, func() error {
 		h.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: h.block("GET", "/")})
 		junk := bytes.Repeat([]byte{0x40, 0x01, 'x', 0x01, 'y'}, 800) // literal fields, 4000 bytes a frame
 		for range 1000 {
-			if h.fr.WriteContinuation(1, false, junk) != nil {
-				return
+			if err := h.fr.WriteContinuation(1, false, junk); err != nil {
+				return err
 			}
 		}
-	}()
-	code, ok := h.goAway()
-	if !ok || code != http2.ErrCodeEnhanceYourCalm {
-		t.Fatalf("GOAWAY %v (%v), want ENHANCE_YOUR_CALM", code, ok)
-	}
-	works(t, s)
+		return nil
+	})
 }
 
 // TestEmptyFrameFlood: DATA frames without data or end (CVE-2019-9518)
@@ -86,17 +75,29 @@ func TestEmptyFrameFlood(t *testing.T) {
 	s := start(t, &phttp.Server{Handler: hello})
 	h := dial(t, s)
 	h.request(1, "POST", "/", false)
-	go func() {
+	floodCalms(t, s, h, func() error {
 		for range 10000 {
-			if h.fr.WriteData(1, false, nil) != nil {
-				return
+			if err := h.fr.WriteData(1, false, nil); err != nil {
+				return err
 			}
 		}
-	}()
+		return nil
+	})
+}
+
+// floodCalms runs flood on its own goroutine (it stops at the first
+// write that fails: the server closed) and expects GOAWAY
+// ENHANCE_YOUR_CALM, then a server that serves a new client.
+func floodCalms(t *testing.T, s *testserver.Running, h *h2client, flood func() error) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); flood() }()
 	code, ok := h.goAway()
 	if !ok || code != http2.ErrCodeEnhanceYourCalm {
 		t.Fatalf("GOAWAY %v (%v), want ENHANCE_YOUR_CALM", code, ok)
 	}
+	h.c.Close()
+	<-done
 	works(t, s)
 }
 
