@@ -142,6 +142,10 @@ func (lp *eventLoop) h2DataIn(c *conn, f *h2Frame) {
 			st.recvUnacked = 0
 		}
 	}
+	if !st.gone && !st.remoteDone && st.recvWindow > 0 {
+		lp.bodyTimers.arm(c, lp.now) // progress: no need to look at the other streams
+		return
+	}
 	lp.h2Timers(c)
 }
 
