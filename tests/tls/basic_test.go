@@ -57,8 +57,12 @@ func TestKeepAliveClients(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if st := s.Stats(); st.Accepted > 64*2 {
-		t.Errorf("%d connections for 64 keep-alive clients", st.Accepted)
+	// Go's transport dials a new connection when a request finds none
+	// idle, even if one is about to come back (CI once saw 136 under
+	// -race): the claim is that 3,200 requests reuse their connections,
+	// not that they need exactly 64.
+	if st := s.Stats(); st.Accepted > 64*5 {
+		t.Errorf("%d connections for 64 keep-alive clients making 50 requests each", st.Accepted)
 	}
 	_ = http.StatusOK
 }
