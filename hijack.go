@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 )
@@ -76,17 +77,22 @@ func (hc *hijackConn) Read(b []byte) (int, error) {
 }
 
 // Write queues b whole (a copy) on the connection, waiting while the
-// queue holds SendQueueBytes, or until the write deadline.
+// queue holds SendQueueBytes (or briefly while the loop is behind, as
+// Server.SendWebSocket does), or until the write deadline.
 func (hc *hijackConn) Write(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
 	it := outItem{b: append([]byte(nil), b...)}
+	passed := hc.writeDL.wait()
+	if !hc.lp.pace.await(passed) {
+		return 0, &net.OpError{Op: "write", Net: "tcp", Source: hc.local, Addr: hc.remote, Err: os.ErrDeadlineExceeded}
+	}
 	var err error
-	if it.credit, err = hc.c.q.acquireUntil(len(b), true, hc.writeDL.wait()); err != nil {
+	if it.credit, err = hc.c.q.acquireUntil(len(b), true, passed); err != nil {
 		return 0, &net.OpError{Op: "write", Net: "tcp", Source: hc.local, Addr: hc.remote, Err: err}
 	}
-	if err := hc.lp.queueItem(hc.c, it, kindRaw); err != nil {
+	if err := hc.lp.queueItem(hc.c, it, kindRaw, paceCost(it, kindRaw)); err != nil {
 		return 0, &net.OpError{Op: "write", Net: "tcp", Source: hc.local, Addr: hc.remote, Err: err}
 	}
 	return len(b), nil

@@ -69,6 +69,8 @@ type eventLoop struct {
 	// readySpare is the loop's: the list serveReady handled last turn,
 	// kept for its capacity.
 	readySpare []*conn
+	// pace keeps waiting senders from queueing far ahead of the loop.
+	pace sendPace
 	// posts are functions to run on the loop, in order.
 	postMu sync.Mutex // guards posts and postsClosed
 	posts  []func()
@@ -189,6 +191,7 @@ func (lp *eventLoop) step(timeout time.Duration) error {
 	if !lp.ran.Load() {
 		lp.ran.Store(true)
 	}
+	lp.pace.turn()
 	wait := lp.waitFor(timeout)
 	evs, err := lp.poll.wait(lp.events, wait)
 	lp.events = evs[:0]
@@ -390,6 +393,7 @@ func (lp *eventLoop) teardown() {
 		closeSocket(l.sock)
 		l.ln.Close()
 	}
+	lp.pace.stop()
 	lp.poll.close()
 	lp.drainedOnce.Do(func() { close(lp.drained) })
 }

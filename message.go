@@ -44,9 +44,9 @@ func (m *Message) payload() []byte { return m.frame[m.hdr:] }
 // SendMessage queues m to the WebSocket connection id. The queue keeps a
 // reference to m's bytes, not a copy; the credit it takes (and the
 // SendQueueBytes it counts against) is the size of the frame it
-// references. It waits while the queue is full and returns ErrClosed if
-// the connection is gone or goes while it waits, like SendWebSocket; a nil
-// m is ErrBadMessageType. For goroutines other than the loop (on the loop,
+// references. It waits while the queue is full, or briefly while the
+// loop is behind, and returns ErrClosed if the connection is gone or goes
+// while it waits, like SendWebSocket; a nil m is ErrBadMessageType. For goroutines other than the loop (on the loop,
 // use TrySendMessage).
 func (s *Server) SendMessage(id ConnID, m *Message) error {
 	return s.sendMessage(id, m, sendWait)
@@ -72,5 +72,5 @@ func (s *Server) sendMessage(id ConnID, m *Message, mode sendMode) error {
 	if c.q.compressed() {
 		frame = m.deflatedFrame()
 	}
-	return s.lp.enqueue(c, outItem{b: frame}, mode, kindFrame)
+	return s.lp.enqueue(c, outItem{b: frame}, mode, kindMessage)
 }

@@ -468,7 +468,7 @@ func (w *Response) queue(out []byte) error {
 		}
 		return err
 	}
-	return w.lp.queueItem(w.c, it, kindAnswer)
+	return w.lp.queueItem(w.c, it, kindAnswer, 0)
 }
 
 // SetWriteDeadline makes a Flush, Send or ReadFrom of the detached answer

@@ -20,10 +20,11 @@ const (
 type sendKind uint8
 
 const (
-	kindAnswer sendKind = iota // bytes of a detached answer
-	kindFrame                  // a WebSocket data frame: refused before the upgrade and after our close
-	kindClose                  // our close frame: the last frame the connection sends
-	kindRaw                    // bytes on a connection upgraded with AcceptUpgrade
+	kindAnswer  sendKind = iota // bytes of a detached answer
+	kindFrame                   // a WebSocket data frame: refused before the upgrade and after our close
+	kindMessage                 // kindFrame whose bytes a Message shares with other queues
+	kindClose                   // our close frame: the last frame the connection sends
+	kindRaw                     // bytes on a connection upgraded with AcceptUpgrade
 )
 
 // The send path: every way bytes get into a connection's queue from user
@@ -39,18 +40,33 @@ const (
 // enqueue queues it (a copy the caller no longer touches) on c, paying as
 // mode says. Credit taken for a buffer that cannot be queued is given back.
 func (lp *eventLoop) enqueue(c *conn, it outItem, mode sendMode, kind sendKind) error {
+	pace := 0
+	if mode == sendWait && kind != kindAnswer && kind != kindClose {
+		pace = paceCost(it, kind)
+		lp.pace.await(nil)
+	}
 	if mode != sendFree {
 		var err error
 		if it.credit, err = c.q.acquire(len(it.b), mode == sendWait); err != nil { // a file range takes none: it holds no memory
 			return err
 		}
 	}
-	return lp.queueItem(c, it, kind)
+	return lp.queueItem(c, it, kind, pace)
+}
+
+// paceCost is what a queued item counts in the loop's send backlog
+// (sendPace): its bookkeeping, and its bytes unless a Message shares them.
+func paceCost(it outItem, kind sendKind) int {
+	if kind == kindMessage {
+		return paceItemCost
+	}
+	return paceItemCost + len(it.b)
 }
 
 // queueItem queues it, whose credit is paid, on c after the checks its
-// kind must pass; it gives the credit back when it cannot.
-func (lp *eventLoop) queueItem(c *conn, it outItem, kind sendKind) error {
+// kind must pass; it gives the credit back when it cannot. pace is the
+// item's cost in the loop's send backlog, or 0 for a send not paced.
+func (lp *eventLoop) queueItem(c *conn, it outItem, kind sendKind, pace int) error {
 	q := &c.q
 	q.mu.Lock()
 	var err error
@@ -72,8 +88,12 @@ func (lp *eventLoop) queueItem(c *conn, it outItem, kind sendKind) error {
 	}
 	q.items = append(q.items, it)
 	q.queued += it.size()
+	if pace > 0 {
+		q.paced += pace
+		lp.pace.add(pace)
+	}
 	lp.srv.counters.queued.Add(int64(it.size()))
-	if kind == kindFrame {
+	if kind == kindFrame || kind == kindMessage {
 		lp.srv.counters.wsOut.Add(1)
 	}
 	if kind == kindClose {
@@ -89,7 +109,11 @@ func (lp *eventLoop) queueItem(c *conn, it outItem, kind sendKind) error {
 
 // SendWebSocket queues one message (a single frame) to the WebSocket
 // connection id. It waits while the connection's queue is full, and returns
-// ErrClosed if the connection is gone or goes while it waits. It is for
+// ErrClosed if the connection is gone or goes while it waits. It also
+// waits, for at most 50 ms, while the loop is behind: when the frames that
+// waiting sends queued and the loop has not yet picked up cost more than
+// 2 MiB, so that a broadcast to many clients does not queue far ahead of
+// the writes (see DESIGN.md, "Waiting sends are paced"). It is for
 // goroutines other than the loop: the loop frees queue space, so a
 // handler or posted function that waited here on a full queue would wait
 // for itself; there, use TrySendWebSocket (or, replying on the event's

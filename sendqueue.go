@@ -76,6 +76,11 @@ type sendQueue struct {
 	limit   int // credit in all: the server's SendQueueBytes
 	used    int // credit taken and not yet given back
 	waiters []*creditWaiter
+	// paced is what this queue's waiting frames count in the loop's send
+	// backlog until the loop picks them up (pace is nil where no send is
+	// paced: an HTTP/2 stream's outbox).
+	paced int
+	pace  *sendPace
 
 	// scheduled is true while the connection is on the loop's ready list.
 	scheduled bool
@@ -210,10 +215,22 @@ func (q *sendQueue) close() {
 		return
 	}
 	q.closed = true
+	if q.pace != nil {
+		q.pace.done(q.takePacedLocked())
+	}
 	for _, w := range q.waiters {
 		close(w.ready)
 	}
 	q.waiters = nil
+}
+
+// takePacedLocked returns what the queue counts in the loop's send
+// backlog and stops counting it: the loop has picked its frames up.
+// q.mu must be held.
+func (q *sendQueue) takePacedLocked() int {
+	n := q.paced
+	q.paced = 0
+	return n
 }
 
 // refuseFrameLocked says why a WebSocket frame may not be queued now, or

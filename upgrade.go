@@ -46,7 +46,8 @@ func validProtocol(p string) bool {
 }
 
 // SendRaw queues p on connection id, upgraded with AcceptUpgrade. It waits
-// while the connection's queue is full, and returns ErrClosed if the
+// while the connection's queue is full (or briefly while the loop is
+// behind, as SendWebSocket does), and returns ErrClosed if the
 // connection is gone or goes while it waits. Like SendWebSocket it is for
 // goroutines other than the loop; there, use TrySendRaw or w.SendRaw. p
 // may be reused once it returns; bytes from one goroutine arrive in order,

@@ -255,6 +255,10 @@ func (lp *eventLoop) serveQueued(c *conn) {
 	q := &c.q
 	q.mu.Lock()
 	q.scheduled = false
+	// Whatever becomes of them now (written, held by this client's own
+	// credit, or dropped with the connection), the loop has picked these
+	// frames up.
+	defer lp.pace.done(q.takePacedLocked())
 	end := q.end
 	started := q.answerStarted
 	q.end = answerEnd{}
