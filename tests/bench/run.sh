@@ -195,14 +195,19 @@ bench_h2() {
 
 # bench_scale NAME: WebSocket at scale (issue 12), each on a fresh server,
 # since peak RSS (VmHWM) is over the process's life: a broadcast of 1,000
-# prepared messages to 1,000 connections, the same compressed (200
-# messages: the clients inflate every one on a single core), and what an
-# idle compressed WebSocket costs.
+# prepared messages to 1,000 connections, the same with 64-byte messages
+# only (the cost per message rather than per byte), the first compressed
+# (200 messages: the clients inflate every one on a single core), and
+# what an idle compressed WebSocket costs.
 bench_scale() {
 	local name=$1
 	case $name in *-onloop | *-handler | *-adaptor) return ;; esac # net/http handlers: no WebSocket rows
 	if start_server "$name"; then
 		measure 150 mbcast -c 1000 -n 1000 -timeout 120s
+		stop_server
+	fi
+	if start_server "$name"; then
+		measure 150 mbcast -small -c 1000 -n 1000 -timeout 120s
 		stop_server
 	fi
 	if start_server "$name" -compress; then

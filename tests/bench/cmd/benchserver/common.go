@@ -105,6 +105,18 @@ func scaleText(n int) []byte {
 	return b.Bytes()[:n]
 }
 
+// smallMessage is message i of an /strigger broadcast: 64 bytes each,
+// where the cost per message shows rather than the cost per byte.
+func smallMessage(int) []byte { return scaleSmall }
+
+// triggerMessages is the message sequence a trigger path asks for.
+func triggerMessages(path string) func(int) []byte {
+	if path == "/strigger" {
+		return smallMessage
+	}
+	return scaleMessage
+}
+
 // scaleMessage is message i of an /mtrigger broadcast.
 func scaleMessage(i int) []byte {
 	if i%5 == 4 {
@@ -113,9 +125,10 @@ func scaleMessage(i int) []byte {
 	return scaleSmall
 }
 
-// triggerPrepared is trigger for /mtrigger: prepare turns each message
-// into the sender every connection gets it through.
-func (h *hub[C]) triggerPrepared(n int, prepare func(p []byte) func(C) error) int {
+// triggerPrepared is trigger for /mtrigger and /strigger: message i is
+// msg(i), and prepare turns each into the sender every connection gets it
+// through.
+func (h *hub[C]) triggerPrepared(n int, msg func(int) []byte, prepare func(p []byte) func(C) error) int {
 	conns := h.snapshot()
 	if n > 0 && len(conns) > 0 {
 		go func() {
@@ -123,7 +136,7 @@ func (h *hub[C]) triggerPrepared(n int, prepare func(p []byte) func(C) error) in
 			defer h.sending.Unlock()
 			dead := make([]bool, len(conns))
 			for i := range n {
-				send := prepare(scaleMessage(i))
+				send := prepare(msg(i))
 				for j, c := range conns {
 					if !dead[j] && send(c) != nil {
 						dead[j] = true

@@ -45,8 +45,8 @@ func runFastHTTP(addr string) error {
 			})
 			ctx.SetContentType("text/plain")
 			ctx.WriteString(strconv.Itoa(n))
-		case "/mtrigger":
-			n := clients.triggerPrepared(triggerCount(string(ctx.QueryArgs().Peek("n"))), func(p []byte) func(*websocket.Conn) error {
+		case "/mtrigger", "/strigger":
+			n := clients.triggerPrepared(triggerCount(string(ctx.QueryArgs().Peek("n"))), triggerMessages(string(ctx.Path())), func(p []byte) func(*websocket.Conn) error {
 				pm, _ := websocket.NewPreparedMessage(websocket.TextMessage, p)
 				return func(c *websocket.Conn) error { return c.WritePreparedMessage(pm) }
 			})

@@ -13,6 +13,7 @@
 //	GET /mtrigger?n=N   the same with N messages of 64 bytes and every fifth
 //	                    16 KiB, each prepared once for all connections
 //	                    (NewMessage, PreparedMessage) where the peer can
+//	GET /strigger?n=N   the same with N messages of 64 bytes
 //
 // -compress makes every peer negotiate permessage-deflate with clients
 // that offer it.

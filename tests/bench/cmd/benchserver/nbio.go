@@ -47,14 +47,16 @@ func runNbio(addr string) error {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte(strconv.Itoa(n)))
 	})
-	mux.HandleFunc("/mtrigger", func(w http.ResponseWriter, r *http.Request) {
+	mtrigger := func(w http.ResponseWriter, r *http.Request) {
 		// nbio has no prepared message: each connection frames its own.
-		n := clients.triggerPrepared(triggerCount(r.URL.Query().Get("n")), func(p []byte) func(*websocket.Conn) error {
+		n := clients.triggerPrepared(triggerCount(r.URL.Query().Get("n")), triggerMessages(r.URL.Path), func(p []byte) func(*websocket.Conn) error {
 			return func(c *websocket.Conn) error { return c.WriteMessage(websocket.TextMessage, p) }
 		})
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte(strconv.Itoa(n)))
-	})
+	}
+	mux.HandleFunc("/mtrigger", mtrigger)
+	mux.HandleFunc("/strigger", mtrigger)
 
 	engine := nbhttp.NewEngine(nbhttp.Config{
 		Network: "tcp",

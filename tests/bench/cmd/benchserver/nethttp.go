@@ -57,13 +57,15 @@ func runNetHTTP(addr string) error {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte(strconv.Itoa(n)))
 	})
-	mux.HandleFunc("/mtrigger", func(w http.ResponseWriter, r *http.Request) {
-		n := clients.triggerPrepared(triggerCount(r.URL.Query().Get("n")), func(p []byte) func(*websocket.Conn) error {
+	mtrigger := func(w http.ResponseWriter, r *http.Request) {
+		n := clients.triggerPrepared(triggerCount(r.URL.Query().Get("n")), triggerMessages(r.URL.Path), func(p []byte) func(*websocket.Conn) error {
 			pm, _ := websocket.NewPreparedMessage(websocket.TextMessage, p) // framed (and compressed) once
 			return func(c *websocket.Conn) error { return c.WritePreparedMessage(pm) }
 		})
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte(strconv.Itoa(n)))
-	})
+	}
+	mux.HandleFunc("/mtrigger", mtrigger)
+	mux.HandleFunc("/strigger", mtrigger)
 	return http.ListenAndServe(addr, mux)
 }

@@ -58,11 +58,11 @@ func (a *phttpApp) handleHTTP(w *phttp.Response, r *phttp.Request) {
 		if w.Status == 101 {
 			a.clients[r.ConnID] = struct{}{}
 		}
-	case "/mtrigger":
+	case "/mtrigger", "/strigger":
 		n := triggerCount(r.Query().Get("n"))
 		ids := a.bcastIDs()
 		if n > 0 && len(ids) > 0 {
-			go a.broadcastMessages(ids, n)
+			go a.broadcastMessages(ids, n, triggerMessages(r.Path))
 		}
 		w.SetHeader("Content-Type", "text/plain")
 		w.WriteString(strconv.Itoa(len(ids)))
@@ -127,10 +127,10 @@ func (a *phttpApp) bcastIDs() []phttp.ConnID {
 // broadcastMessages is the one-copy way: each message is framed once
 // (and compressed once, for compressed connections) with NewMessage, and
 // every queue references it; SendMessage waits when a queue is full.
-func (a *phttpApp) broadcastMessages(ids []phttp.ConnID, n int) {
+func (a *phttpApp) broadcastMessages(ids []phttp.ConnID, n int, msg func(int) []byte) {
 	dead := make([]bool, len(ids))
 	for i := range n {
-		m, _ := phttp.NewMessage(phttp.WebSocketText, scaleMessage(i))
+		m, _ := phttp.NewMessage(phttp.WebSocketText, msg(i))
 		for j, id := range ids {
 			if !dead[j] && a.srv.SendMessage(id, m) != nil {
 				dead[j] = true

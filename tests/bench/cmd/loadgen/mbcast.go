@@ -14,23 +14,28 @@ import (
 )
 
 // cmdMBcast measures a broadcast of prepared messages (/mtrigger: 64 B
-// and every fifth 16 KiB): -c WebSockets register on /bcast (offering
+// and every fifth 16 KiB; with -small, /strigger: 64 B each): -c WebSockets register on /bcast (offering
 // permessage-deflate with -z), one run asks for -n messages to every one
 // of them and times until every client has all n. It emits the messages
-// delivered per second and the server's peak RSS over its life (VmHWM:
-// the server is fresh, so that is the broadcast's peak).
+// delivered per second, the server's peak RSS over its life (VmHWM: the
+// server is fresh, so that is the broadcast's peak) and how far that is
+// above its RSS just before the broadcast.
 func cmdMBcast(args []string) error {
 	fs := flag.NewFlagSet("mbcast", flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "server address")
 	conns := fs.Int("c", 1000, "connections")
 	n := fs.Int("n", 1000, "messages per connection")
 	z := fs.Bool("z", false, "offer permessage-deflate")
+	small := fs.Bool("small", false, "64-byte messages only (/strigger)")
 	timeout := fs.Duration("timeout", 60*time.Second, "time limit of the run")
 	pid := fs.Int("pid", 0, "server pid, for its CPU use and RSS")
 	fs.Parse(args)
-	metric := "mbcast"
+	metric, path := "mbcast", "/mtrigger"
 	if *z {
 		metric = "mbcastz"
+	}
+	if *small {
+		metric, path = "sbcast", "/strigger"
 	}
 	f, err := dialFleet(*addr, *conns, *n, *z)
 	if err != nil {
@@ -42,9 +47,14 @@ func cmdMBcast(args []string) error {
 		emit(metric, "fail")
 		return err
 	}
+	before, err := procBytes(*pid, "VmRSS:")
+	if err != nil {
+		emit(metric, "fail")
+		return err
+	}
 	cpu := startCPU(*pid)
 	start := time.Now()
-	if err := f.run(*addr, *n, len(f.conns), *timeout); err != nil {
+	if err := f.runPath(*addr, path, *n, len(f.conns), *timeout); err != nil {
 		emit(metric, "fail")
 		return err
 	}
@@ -56,7 +66,8 @@ func cmdMBcast(args []string) error {
 		return err
 	}
 	emit(metric+"_rss", float64(peak))
-	logf("%s: %.0f messages/s (%d conns × %d), server peak RSS %d MiB", metric, rate, *conns, *n, peak>>20)
+	emit(metric+"_growth", float64(peak-before))
+	logf("%s: %.0f messages/s (%d conns × %d), server RSS %d KiB before, peak %d KiB", metric, rate, *conns, *n, before>>10, peak>>10)
 	return nil
 }
 
@@ -202,7 +213,12 @@ func (f *fleet) merge(o *fleet) {
 // run asks for n messages to every connection and waits until want
 // readers have signalled.
 func (f *fleet) run(addr string, n, want int, timeout time.Duration) error {
-	resp, err := triggerClient.Get("http://" + addr + "/mtrigger?n=" + strconv.Itoa(n))
+	return f.runPath(addr, "/mtrigger", n, want, timeout)
+}
+
+// runPath is run through the trigger path given.
+func (f *fleet) runPath(addr, path string, n, want int, timeout time.Duration) error {
+	resp, err := triggerClient.Get("http://" + addr + path + "?n=" + strconv.Itoa(n))
 	if err != nil {
 		return err
 	}
