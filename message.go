@@ -46,8 +46,8 @@ func (m *Message) payload() []byte { return m.frame[m.hdr:] }
 // SendQueueBytes it counts against) is the size of the frame it
 // references. It waits while the queue is full, or briefly while the
 // loop is behind, and returns ErrClosed if the connection is gone or goes
-// while it waits, like SendWebSocket; a nil m is ErrBadMessageType. For goroutines other than the loop (on the loop,
-// use TrySendMessage).
+// while it waits, like SendWebSocket; a nil m is ErrBadMessageType. For
+// goroutines other than the loop (on the loop, use TrySendMessage).
 func (s *Server) SendMessage(id ConnID, m *Message) error {
 	return s.sendMessage(id, m, sendWait)
 }

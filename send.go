@@ -41,7 +41,7 @@ const (
 // mode says. Credit taken for a buffer that cannot be queued is given back.
 func (lp *eventLoop) enqueue(c *conn, it outItem, mode sendMode, kind sendKind) error {
 	pace := 0
-	if mode == sendWait && kind != kindAnswer && kind != kindClose {
+	if mode == sendWait && kind.paced() {
 		pace = paceCost(it, kind)
 		lp.pace.await(nil)
 	}
@@ -52,6 +52,13 @@ func (lp *eventLoop) enqueue(c *conn, it outItem, mode sendMode, kind sendKind) 
 		}
 	}
 	return lp.queueItem(c, it, kind, pace)
+}
+
+// paced reports whether a waiting send of this kind waits for the loop
+// to catch up too (sendPace): frames and raw bytes, which a broadcaster
+// pushes to many connections; a detached answer is one client's stream.
+func (k sendKind) paced() bool {
+	return k == kindFrame || k == kindMessage || k == kindRaw
 }
 
 // paceCost is what a queued item counts in the loop's send backlog
