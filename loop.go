@@ -22,6 +22,7 @@ type listener struct {
 	ln     net.Listener
 	sock   sysSocket
 	paused bool     // out of descriptors: accepting resumes after a backoff
+	closed bool     // Shutdown or teardown closed it
 	local  net.Addr // every connection's local address, unless the listener is a wildcard (nil)
 }
 
@@ -163,6 +164,18 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 	return lp, nil
 }
 
+// closeListener stops accepting on l for good and closes its socket;
+// idempotent.
+func (lp *eventLoop) closeListener(l *listener) {
+	if l.closed {
+		return
+	}
+	l.closed, l.paused = true, true
+	lp.poll.remove(l.sock)
+	closeSocket(l.sock)
+	l.ln.Close()
+}
+
 func (lp *eventLoop) addListener(l net.Listener) error {
 	sock, err := ownSocket(l)
 	if err != nil {
@@ -259,7 +272,7 @@ func (lp *eventLoop) fireTimers() {
 	if lp.acceptResume > 0 && lp.now >= lp.acceptResume {
 		lp.acceptResume = 0
 		for i, l := range lp.listeners {
-			if l.paused && !lp.shuttingDown {
+			if l.paused && !l.closed && !lp.shuttingDown {
 				l.paused = false
 				if !lp.acceptsPaused {
 					lp.poll.modify(l.sock, listenerToken|uint64(i), wantRead)
@@ -387,11 +400,7 @@ func (lp *eventLoop) teardown() {
 		}
 	}
 	for _, l := range lp.listeners {
-		if !lp.shuttingDown {
-			lp.poll.remove(l.sock)
-		}
-		closeSocket(l.sock)
-		l.ln.Close()
+		lp.closeListener(l)
 	}
 	lp.pace.stop()
 	lp.poll.close()

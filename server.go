@@ -331,7 +331,8 @@ func (s *Server) Stop() {
 	}
 }
 
-// Shutdown stops accepting, lets requests in flight finish (each answer
+// Shutdown closes the listeners (a client connecting from then on is
+// refused), lets requests in flight finish (each answer
 // then carries Connection: close), closes idle connections and WebSockets
 // (close 1001), and stops the server once no connection is left or ctx is
 // done, whichever comes first; then it returns ctx's error, or nil. It

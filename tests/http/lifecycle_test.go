@@ -640,6 +640,12 @@ func TestShutdown(t *testing.T) {
 		t.Errorf("idle connection during Shutdown: %q, %v", rest, how)
 	}
 	idle.Close() // else the server lingers on it for a while
+	// The listener closed with it: a client connecting now is refused at
+	// once, not left in the kernel's backlog until the server stops.
+	if c, err := net.DialTimeout("tcp", addr, 2*time.Second); err == nil {
+		c.Close()
+		t.Errorf("dial during Shutdown succeeded")
+	}
 	select {
 	case err := <-shutdownErr:
 		t.Fatalf("Shutdown returned %v with a request in flight", err)
