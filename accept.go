@@ -47,7 +47,6 @@ func (lp *eventLoop) adopt(sock sysSocket, addr, local net.Addr, id ConnID) {
 	}
 	c := &conn{sock: sock, remote: addr, local: local, keepAlive: true}
 	c.q.limit = lp.lim.queueBytes
-	c.q.pace = &lp.pace
 	if len(lp.freeSlots) > 0 {
 		c.slot = lp.freeSlots[len(lp.freeSlots)-1]
 		lp.freeSlots = lp.freeSlots[:len(lp.freeSlots)-1]

@@ -70,6 +70,9 @@ func (lp *eventLoop) closeConn(c *conn, code CloseCode) {
 	}
 	c.phase = phaseClosed // always legal: no need to ask the table
 	c.q.close()
+	// The ready list skips a closed connection, so its paced frames are
+	// dropped from the backlog here (no sender queues more once closed).
+	lp.pace.done(c.q.takePaced())
 	c.endTLS()
 	disarmAll(c)
 	lp.poll.remove(c.sock)

@@ -22,7 +22,7 @@ type listener struct {
 	ln     net.Listener
 	sock   sysSocket
 	paused bool     // out of descriptors: accepting resumes after a backoff
-	closed bool     // Shutdown or teardown closed it
+	closed bool     // Shutdown or teardown closed it: closing again does nothing
 	local  net.Addr // every connection's local address, unless the listener is a wildcard (nil)
 }
 
@@ -170,7 +170,7 @@ func (lp *eventLoop) closeListener(l *listener) {
 	if l.closed {
 		return
 	}
-	l.closed, l.paused = true, true
+	l.closed = true
 	lp.poll.remove(l.sock)
 	closeSocket(l.sock)
 	l.ln.Close()
@@ -272,7 +272,7 @@ func (lp *eventLoop) fireTimers() {
 	if lp.acceptResume > 0 && lp.now >= lp.acceptResume {
 		lp.acceptResume = 0
 		for i, l := range lp.listeners {
-			if l.paused && !l.closed && !lp.shuttingDown {
+			if l.paused && !lp.shuttingDown {
 				l.paused = false
 				if !lp.acceptsPaused {
 					lp.poll.modify(l.sock, listenerToken|uint64(i), wantRead)

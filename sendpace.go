@@ -13,9 +13,10 @@ import (
 // has had a turn (with GOMAXPROCS=1 it gets none until the broadcaster is
 // preempted), and the queued items then cost memory per connection, even
 // when they all reference one Message: 1,000 messages to 1,000 clients
-// held 86 MiB more than before the broadcast that way. So a waiting send also waits while the frames
-// queued by waiting sends, and not yet picked up by the loop, cost more
-// than paceLimit, until the loop's turns bring that under paceResume.
+// held 86 MiB above the RSS before the broadcast that way. So a waiting
+// send also waits while the frames queued by waiting sends, and not yet
+// picked up by the loop, cost more than paceLimit, until the loop's turns
+// bring that under paceResume.
 // Frames a loop turn has picked up no longer count: what a slow client
 // holds is bounded by its own credit, so a slow client never holds up
 // sends to the others here.

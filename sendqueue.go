@@ -77,10 +77,8 @@ type sendQueue struct {
 	used    int // credit taken and not yet given back
 	waiters []*creditWaiter
 	// paced is what this queue's waiting frames count in the loop's send
-	// backlog until the loop picks them up (pace is nil where no send is
-	// paced: an HTTP/2 stream's outbox).
+	// backlog (sendPace) until the loop picks them up.
 	paced int
-	pace  *sendPace
 
 	// scheduled is true while the connection is on the loop's ready list.
 	scheduled bool
@@ -215,9 +213,6 @@ func (q *sendQueue) close() {
 		return
 	}
 	q.closed = true
-	if q.pace != nil {
-		q.pace.done(q.takePacedLocked())
-	}
 	for _, w := range q.waiters {
 		close(w.ready)
 	}
@@ -231,6 +226,13 @@ func (q *sendQueue) takePacedLocked() int {
 	n := q.paced
 	q.paced = 0
 	return n
+}
+
+// takePaced is takePacedLocked for a queue whose lock is not held.
+func (q *sendQueue) takePaced() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.takePacedLocked()
 }
 
 // refuseFrameLocked says why a WebSocket frame may not be queued now, or
