@@ -93,7 +93,14 @@ func (lp *eventLoop) queueItem(c *conn, it outItem, kind sendKind, pace int) err
 		q.refund(it.credit)
 		return err
 	}
-	q.items = append(q.items, it)
+	switch {
+	case kind != kindFrame && kind != kindMessage && kind != kindRaw:
+		q.items = append(q.items, it)
+	case !q.joinTailLocked(it, kind):
+		it.small = kind != kindMessage && len(it.b) <= joinCopy
+		it.ref = kind == kindMessage
+		q.items = append(q.items, it)
+	}
 	q.queued += it.size()
 	if pace > 0 {
 		q.paced += pace

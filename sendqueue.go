@@ -15,6 +15,8 @@ type outItem struct {
 	credit int        // send credit to give back once b is fully written
 	pooled bool       // b belongs to the loop's buffer pool
 	shared bool       // b came from sharedBufs: recycled once written
+	small  bool       // b is a small copy the item alone holds: small frames may join it
+	ref    bool       // b is a Message's frame, which other queues share
 }
 
 // size is how many bytes the item puts on the wire.
@@ -51,6 +53,51 @@ func putSharedBuf(b []byte) {
 		b = b[:0]
 		sharedBufs.Put(&b)
 	}
+}
+
+const (
+	// joinCopy is the largest copied frame (or raw write) that joins the
+	// queue's last item rather than taking an item of its own, and
+	// joinRef the largest Message frame copied to join it: under an
+	// item's own 48 bytes a copy costs less than a reference. joinedMax
+	// is the most one joined buffer holds.
+	joinCopy  = 512
+	joinRef   = 48
+	joinedMax = 4 << 10
+)
+
+// joinTailLocked appends a small frame's bytes to the queue's last item
+// when that is a small copy with room (or a small Message frame, which
+// it turns into one), and reports whether it did. Without it a client
+// that stops reading holds an item per frame queued to it: 4 MiB of
+// 20-byte frames took 15 MiB of heap. Frames stay whole and in order;
+// the joined credit comes back when the whole buffer is written. A write
+// the loop began on the last item reads only the bytes it had, so
+// appending after them is safe, but like tailLocked this leaves such an
+// item alone. q.mu must be held.
+func (q *sendQueue) joinTailLocked(it outItem, kind sendKind) bool {
+	switch {
+	case kind == kindMessage && len(it.b) > joinRef,
+		kind != kindMessage && len(it.b) > joinCopy:
+		return false
+	}
+	last := len(q.items) - 1
+	if last < 0 || (last == 0 && q.head > 0) {
+		return false
+	}
+	t := &q.items[last]
+	switch {
+	case len(t.b)+len(it.b) > joinedMax:
+		return false
+	case t.ref && len(t.b) <= joinRef:
+		t.b = append(make([]byte, 0, 2*(len(t.b)+len(it.b))), t.b...)
+		t.ref, t.small = false, true
+	case !t.small:
+		return false
+	}
+	t.b = append(t.b, it.b...)
+	t.credit += it.credit
+	return true
 }
 
 // creditWaiter is a sender parked until credit frees up or the queue closes.

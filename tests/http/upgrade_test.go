@@ -204,3 +204,54 @@ func recvOne[T any](t *testing.T, ch chan T) T {
 	var zero T
 	return zero
 }
+
+// TestSendRawSmallWritesInOrder: raw bytes queued in many small writes,
+// which the queue joins into shared buffers, and a larger one between
+// them, which it does not, arrive whole and in order. The loop is held
+// in a posted function while they are queued, so that they all wait in
+// the queue together.
+func TestSendRawSmallWritesInOrder(t *testing.T) {
+	e := newEchoProto()
+	srv := &phttp.Server{Handler: e.handle}
+	e.srv = srv
+	s := testserver.Start(t, srv)
+	c := s.Dial(t, 10*time.Second)
+	br := bufio.NewReader(c)
+	io.WriteString(c, echoUpgrade)
+	if resp, err := readHead(br); err != nil || resp.StatusCode != 101 {
+		t.Fatalf("upgrade: %v, %v", resp, err)
+	}
+	id := <-e.ids
+	if got, _ := br.ReadString('\n'); got != "welcome\n" {
+		t.Fatalf("greeting: %q", got)
+	}
+	hold, held := make(chan struct{}), make(chan struct{})
+	if err := srv.Post(func() { close(held); <-hold }); err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	var want []byte
+	for i := range 20000 {
+		p := []byte{byte('a' + i%26)}
+		if i == 10000 {
+			p = bytes.Repeat([]byte("0123456789"), 100) // too large to join
+		}
+		if err := srv.TrySendRaw(id, p); err != nil {
+			close(hold)
+			t.Fatalf("TrySendRaw %d: %v", i, err)
+		}
+		want = append(want, p...)
+	}
+	close(hold)
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(br, got); err != nil {
+		t.Fatalf("reading %d bytes: %v", len(want), err)
+	}
+	if !bytes.Equal(got, want) {
+		i := 0
+		for got[i] == want[i] {
+			i++
+		}
+		t.Fatalf("the bytes differ from byte %d on: %q, want %q", i, got[i:min(i+20, len(got))], want[i:min(i+20, len(want))])
+	}
+}
