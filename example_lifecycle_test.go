@@ -2,6 +2,7 @@ package phttp_test
 
 import (
 	"expvar"
+	"hash/crc32"
 	"fmt"
 	"io"
 	"log"
@@ -93,4 +94,34 @@ func ExampleServer_AddConn() {
 	defer srv.Stop()
 	fmt.Println(<-answer)
 	// Output: adopted, reached at the listener's address: true
+}
+
+// A Trailer carries what is known only once the body went out, a checksum
+// here: the answer goes chunked, and the trailer follows the last chunk.
+func ExampleResponse_Trailer() {
+	srv := &phttp.Server{Handler: func(w *phttp.Response, r *phttp.Request) {
+		w.SetHeader("Trailer", "X-Checksum") // announced in the head, as net/http's handlers do
+		w.Detach()
+		go func() {
+			sum := crc32.NewIEEE()
+			for _, part := range []string{"one ", "two ", "three"} {
+				w.WriteString(part)
+				sum.Write([]byte(part))
+				w.Flush()
+			}
+			w.Trailer = phttp.Header{{Name: "X-Checksum", Value: fmt.Sprintf("%08x", sum.Sum32())}}
+			w.Send()
+		}()
+	}}
+	addr := start(srv)
+	defer srv.Stop()
+
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		log.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body) // the trailer is read with the end of the body
+	resp.Body.Close()
+	fmt.Println(string(body), resp.TransferEncoding, resp.Trailer.Get("X-Checksum"))
+	// Output: one two three [chunked] 7825d3d7
 }

@@ -39,9 +39,27 @@ func (lp *eventLoop) h2Answer(c *conn, st *h2Stream) {
 		q.queued += len(body)
 	}
 	st.end = true
+	st.trailer = w.h2Trailer()
 	q.mu.Unlock()
 	lp.h2Sending(c, st)
 	lp.h2Pump(c)
+}
+
+// h2Trailer is what of w's Trailer ends its stream: the fields that may
+// be trailers, with names HTTP/2 can carry, copied (the stream frames
+// them later, when its owner may be filling another answer); nil for
+// none, or for an answer that has no body to follow.
+func (w *Response) h2Trailer() Header {
+	if len(w.Trailer) == 0 || !w.bodyAllowed() {
+		return nil
+	}
+	var t Header
+	for _, f := range w.Trailer {
+		if _, ok := h2FieldName(f.Name); ok && trailerAllowed(f.Name) {
+			t = append(t, f)
+		}
+	}
+	return t
 }
 
 // wholeLength is the content-length of an answer sent whole, as
@@ -101,7 +119,11 @@ func (w *Response) h2Flush(final bool) error {
 	if mismatch || final {
 		w.done = true
 	}
-	if err := w.h2Post(head, data, final && !mismatch, mismatch); err != nil {
+	var trailer Header
+	if final && !mismatch {
+		trailer = w.h2Trailer()
+	}
+	if err := w.h2Post(head, data, trailer, final && !mismatch, mismatch); err != nil {
 		return err
 	}
 	if mismatch {
@@ -115,13 +137,14 @@ func (w *Response) h2Flush(final bool) error {
 func (w *Response) h2Abort() {
 	w.Body = w.Body[:0]
 	w.done = true
-	_ = w.h2Post(nil, nil, false, true)
+	_ = w.h2Post(nil, nil, nil, false, true)
 }
 
 // h2Post hands a piece of a detached answer to the loop: credit first for
 // its data (waiting, unless the handler call still runs, where waiting
-// would wait for the loop itself), then onto the stream's out.
-func (w *Response) h2Post(head *h2Head, data []byte, end, abort bool) error {
+// would wait for the loop itself), then onto the stream's out; trailer
+// goes with its end.
+func (w *Response) h2Post(head *h2Head, data []byte, trailer Header, end, abort bool) error {
 	st := w.h2
 	q := &st.out
 	it := outItem{b: data, pooled: cap(data) == outChunk, shared: data != nil && cap(data) != outChunk}
@@ -139,7 +162,7 @@ func (w *Response) h2Post(head *h2Head, data []byte, end, abort bool) error {
 			w.lp.releaseItem(&it, nil)
 			if err != ErrClosed {
 				w.done = true
-				w.h2Post(nil, nil, false, true) // it cannot end as framed: reset
+				w.h2Post(nil, nil, nil, false, true) // it cannot end as framed: reset
 			}
 			return err
 		}
@@ -159,6 +182,9 @@ func (w *Response) h2Post(head *h2Head, data []byte, end, abort bool) error {
 		q.queued += len(data)
 	}
 	st.end = st.end || end
+	if end {
+		st.trailer = trailer
+	}
 	st.abort = st.abort || abort
 	mark := !st.marked
 	st.marked = true
@@ -269,19 +295,23 @@ func (lp *eventLoop) h2Frame(c *conn, st *h2Stream) (more, moved bool) {
 	if head := st.head; head != nil {
 		st.head = nil
 		endNow := st.end && len(q.items) == 0
-		lp.queueH2Head(c, st.id, head, endNow)
+		trailer := st.trailer
+		lp.queueH2Head(c, st.id, head, endNow && trailer == nil)
 		if endNow {
 			q.mu.Unlock()
-			lp.h2Done(c, st)
+			lp.h2End(c, st, trailer)
 			return false, true
 		}
 		moved = true
 	}
 	if len(q.items) == 0 {
 		if st.end {
+			trailer := st.trailer
 			q.mu.Unlock()
-			lp.queueH2Data(c, st.id, nil, true)
-			lp.h2Done(c, st)
+			if trailer == nil {
+				lp.queueH2Data(c, st.id, nil, true)
+			}
+			lp.h2End(c, st, trailer)
 			return false, true
 		}
 		q.mu.Unlock()
@@ -302,7 +332,8 @@ func (lp *eventLoop) h2Frame(c *conn, st *h2Stream) (more, moved bool) {
 	b := it.b[q.head:]
 	n := int(min(int64(len(b)), room))
 	last := n == len(b) && len(q.items) == 1 && st.end
-	lp.queueH2Data(c, st.id, b[:n], last)
+	trailer := st.trailer
+	lp.queueH2Data(c, st.id, b[:n], last && trailer == nil)
 	st.sendWindow -= int64(n)
 	h.sendWindow -= int64(n)
 	q.queued -= n
@@ -321,10 +352,19 @@ func (lp *eventLoop) h2Frame(c *conn, st *h2Stream) (more, moved bool) {
 	more = len(q.items) > 0 || st.end
 	q.mu.Unlock()
 	if last {
-		lp.h2Done(c, st)
+		lp.h2End(c, st, trailer)
 		return false, true
 	}
 	return more, true
+}
+
+// h2End ends st's answer, whose last frame went without END_STREAM when
+// it has a trailer: the trailer's HEADERS frame carries it then.
+func (lp *eventLoop) h2End(c *conn, st *h2Stream, trailer Header) {
+	if trailer != nil {
+		lp.queueH2Trailer(c, st.id, trailer)
+	}
+	lp.h2Done(c, st)
 }
 
 // h2Done notes that st's END_STREAM is queued.
@@ -372,7 +412,26 @@ func (lp *eventLoop) queueH2Head(c *conn, id uint32, head *h2Head, end bool) {
 	if head.length >= 0 {
 		enc.WriteField(hpack.HeaderField{Name: "content-length", Value: strconv.FormatInt(head.length, 10)})
 	}
-	block := h.encBuf.Bytes()
+	lp.queueH2Block(c, id, h.encBuf.Bytes(), end)
+}
+
+// queueH2Trailer encodes an answer's trailer fields (h2Trailer chose
+// them) and queues them as the HEADERS frame that ends the stream.
+func (lp *eventLoop) queueH2Trailer(c *conn, id uint32, trailer Header) {
+	h := c.h2
+	h.encBuf.Reset()
+	for _, f := range trailer {
+		if name, ok := h2FieldName(f.Name); ok {
+			h.enc.WriteField(hpack.HeaderField{Name: name, Value: h2FieldValue(f.Value)})
+		}
+	}
+	lp.queueH2Block(c, id, h.encBuf.Bytes(), true)
+}
+
+// queueH2Block queues a header block as HEADERS, and CONTINUATION past
+// the client's frame size.
+func (lp *eventLoop) queueH2Block(c *conn, id uint32, block []byte, end bool) {
+	h := c.h2
 	typ := h2Headers
 	var flags uint8
 	if end {

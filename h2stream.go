@@ -31,12 +31,13 @@ type h2Stream struct {
 
 	// out holds the answer's data not yet framed, with the credit a
 	// detached sender takes for it (h2StreamBuffer); its mu also guards
-	// head, end, abort and marked.
-	out    sendQueue
-	head   *h2Head
-	end    bool // the answer ends after out's items
-	abort  bool // the answer failed: RST_STREAM instead of its end
-	marked bool // on h2Conn.ready
+	// head, end, trailer, abort and marked.
+	out     sendQueue
+	head    *h2Head
+	end     bool   // the answer ends after out's items
+	trailer Header // with these fields, in a HEADERS frame (h2Trailer)
+	abort   bool   // the answer failed: RST_STREAM instead of its end
+	marked  bool   // on h2Conn.ready
 }
 
 // h2Head is an answer's status and fields, kept until the loop encodes

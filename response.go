@@ -25,6 +25,19 @@ type Response struct {
 	Status int
 	Header Header
 	Body   []byte
+	// Trailer holds fields sent after the body: in the last chunk on
+	// HTTP/1.1, in a HEADERS frame that ends the stream on HTTP/2. A
+	// non-nil Trailer, even an empty one, has an HTTP/1.1 answer go out
+	// chunked rather than with a Content-Length, as net/http does for a
+	// handler that declares trailers. Fill it until the answer ends (the
+	// handler's return, or Send), from the goroutine that owns w. It is
+	// dropped where it has no place: HTTP/1.0, HEAD, 204 and 304 answers,
+	// and an answer the handler gave a Content-Length.
+	// Fields a recipient needs before the body (Content-Length,
+	// Content-Type, Host, Authorization and the others RFC 9110 §6.5.1
+	// names) are never sent as trailers. Announcing them in a "Trailer"
+	// header is the handler's choice, as in net/http.
+	Trailer Header
 
 	lp *eventLoop
 	c  *conn
@@ -42,7 +55,7 @@ type Response struct {
 	detached  bool  // Detach was called
 	wroteHead bool  // status and headers are queued (detached streaming)
 	done      bool  // the answer is finished
-	chunked   bool  // the detached body goes out chunked
+	chunked   bool  // the body goes out chunked (detached, or for its trailers)
 	closeConn bool  // the connection closes after this answer
 	upgraded  bool  // AcceptWebSocket or AcceptUpgrade answered 101
 	raw       bool  // ... AcceptUpgrade: the connection carries the handler's protocol
@@ -67,7 +80,7 @@ type Response struct {
 // calls it, on a Response no other goroutine holds: a pooled reqState's
 // (a detached one is never pooled).
 func (w *Response) reset(lp *eventLoop, c *conn, rs *reqState) {
-	w.Status, w.Header, w.Body = 0, w.Header[:0], w.Body[:0]
+	w.Status, w.Header, w.Body, w.Trailer = 0, w.Header[:0], w.Body[:0], nil
 	w.lp, w.c, w.r, w.rs = lp, c, &rs.req, rs
 	w.isHead = rs.req.Method == "HEAD"
 	w.http10 = rs.req.Proto == "HTTP/1.0"
@@ -181,6 +194,11 @@ func (w *Response) lengthAllowed() bool {
 // the handler's headers, Content-Length and Connection.
 func (w *Response) appendWhole(dst, date []byte) []byte {
 	dst = w.appendCommon(dst, date)
+	if w.trailerChunked() {
+		w.chunked = true
+		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
+		return w.appendConnection(dst)
+	}
 	if w.lengthAllowed() {
 		userLen := w.Header.Get("Content-Length")
 		switch {
@@ -197,6 +215,26 @@ func (w *Response) appendWhole(dst, date []byte) []byte {
 		}
 	}
 	return w.appendConnection(dst)
+}
+
+// appendWholeBody appends the body of an answer whose head appendWhole
+// appended: as it is, or as one chunk and the last one with the trailers.
+func (w *Response) appendWholeBody(dst, body []byte) []byte {
+	if !w.chunked {
+		return append(dst, body...)
+	}
+	if len(body) > 0 {
+		dst = appendChunkHead(dst, len(body))
+		dst = append(dst, body...)
+		dst = append(dst, "\r\n"...)
+	}
+	return w.appendLastChunk(dst)
+}
+
+// appendChunkHead appends a chunk's size line.
+func appendChunkHead(dst []byte, n int) []byte {
+	dst = strconv.AppendInt(dst, int64(n), 16)
+	return append(dst, "\r\n"...)
 }
 
 // appendCommon appends the status line, Date and the handler's headers,
@@ -332,7 +370,7 @@ func (w *Response) Send() error {
 		var date [29]byte
 		out = w.appendWhole(out, sharedDate(&date))
 		if w.bodyAllowed() {
-			out = append(out, w.Body...)
+			out = w.appendWholeBody(out, w.Body)
 		}
 		out = w.appendGreeting(out)
 		w.wroteHead = true
@@ -342,7 +380,7 @@ func (w *Response) Send() error {
 		out = w.appendStreamHead(out)
 		out, over = w.appendBodyPiece(out)
 		if w.chunked {
-			out = append(out, "0\r\n\r\n"...)
+			out = w.appendLastChunk(out)
 		}
 		if over {
 			w.sent = w.declared + 1 // mark the mismatch; what went out stops at the declared length
@@ -374,6 +412,9 @@ func (w *Response) answerBuf(n int) []byte {
 // chunk framing and, the first time, the head.
 func (w *Response) pieceSize() int {
 	n := len(w.Body) + 32
+	for _, f := range w.Trailer {
+		n += len(f.Name) + len(f.Value) + 4
+	}
 	if !w.wroteHead {
 		n += 256
 		for _, f := range w.Header {
@@ -435,8 +476,7 @@ func (w *Response) appendBodyPiece(dst []byte) (out []byte, over bool) {
 	}
 	w.sent += int64(len(body))
 	if w.chunked {
-		dst = strconv.AppendInt(dst, int64(len(body)), 16)
-		dst = append(dst, "\r\n"...)
+		dst = appendChunkHead(dst, len(body))
 		dst = append(dst, body...)
 		dst = append(dst, "\r\n"...)
 	} else {

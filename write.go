@@ -41,10 +41,10 @@ func (lp *eventLoop) queueAnswer(c *conn, w *Response) {
 	}
 	q := &c.q
 	q.mu.Lock()
-	dst := lp.tailLocked(q, answerHeadHint+len(w.Header)*48+len(body)+len(w.greeting))
+	dst := lp.tailLocked(q, answerHeadHint+len(w.Header)*48+len(w.Trailer)*48+len(body)+len(w.greeting))
 	start := len(dst)
 	dst = w.appendWhole(dst, lp.date.get(lp.wall))
-	dst = append(dst, body...)
+	dst = w.appendWholeBody(dst, body)
 	dst = w.appendGreeting(dst)
 	lp.commitTailLocked(q, dst, start)
 	q.mu.Unlock()

@@ -9,7 +9,8 @@
 // *http.Request and an http.ResponseWriter that behaves as net/http's
 // does: an implicit 200, Content-Type sniffing, a Content-Length when the
 // handler finishes before 2 KiB are written and chunked coding after,
-// http.Flusher, http.Hijacker, io.ReaderFrom (sendfile for files),
+// trailers (declared in the "Trailer" header or named with
+// http.TrailerPrefix, on HTTP/1.1 and HTTP/2), http.Flusher, http.Hijacker, io.ReaderFrom (sendfile for files),
 // http.ResponseController, HEAD, 204 and 304 without bodies, and
 // panic(http.ErrAbortHandler) to abort an answer.
 //

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -54,6 +56,15 @@ type responseWriter struct {
 	declared    int64 // the handler's Content-Length, or -1
 	written     int64 // body bytes the handler wrote
 	warned      bool  // a superfluous WriteHeader was logged
+	// withTrailer: the head declared trailers (its "Trailer" field, kept
+	// in the phttp Response's Header) or held fields named with
+	// http.TrailerPrefix, so the answer goes chunked even when it ends
+	// within the threshold.
+	withTrailer bool
+	// flushed: Flush was called. An OnLoop answer still goes out whole,
+	// but as net/http's would have streamed from there, so it has a
+	// place for trailers.
+	flushed bool
 	// finished: ServeHTTP returned. From then on the writer refuses
 	// everything: an OnLoop handler's phttp.Response is the loop's again,
 	// soon another request's, and must never be reached through a writer
@@ -123,10 +134,54 @@ func (rw *responseWriter) WriteHeader(code int) {
 	}
 	slices.Sort(keys) // net/http writes them sorted, too
 	for _, k := range keys {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			rw.withTrailer = true
+			continue // a trailer, sent at the end
+		}
 		for _, v := range rw.header[k] {
 			rw.w.Header.Add(k, v)
 		}
 	}
+	rw.withTrailer = rw.withTrailer || len(rw.header["Trailer"]) > 0
+}
+
+// setTrailer hands the answer its trailer fields once ServeHTTP returned:
+// the declared ones the header map holds then, and those named with
+// http.TrailerPrefix. As in net/http, whether an answer that ends within
+// the threshold goes chunked (with a place for trailers) is the head's
+// to say, the snapshot WriteHeader took; one that streamed already has
+// its place whenever its trailers were set.
+func (rw *responseWriter) setTrailer() {
+	streamed := rw.headOut || rw.flushed || rw.written >= chunkingThreshold // the last two for OnLoop, which never streams
+	if !rw.withTrailer && !streamed {
+		return
+	}
+	var prefixed []string
+	for k := range rw.header {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			prefixed = append(prefixed, k)
+		}
+	}
+	if !rw.withTrailer && len(prefixed) == 0 {
+		return
+	}
+	t := phttp.Header{}
+	for _, v := range rw.w.Header.Values("Trailer") {
+		for name := range strings.SplitSeq(v, ",") {
+			if name = http.CanonicalHeaderKey(textproto.TrimString(name)); name != "" {
+				for _, v := range rw.header[name] {
+					t.Add(name, v)
+				}
+			}
+		}
+	}
+	slices.Sort(prefixed)
+	for _, k := range prefixed {
+		for _, v := range rw.header[k] {
+			t.Add(strings.TrimPrefix(k, http.TrailerPrefix), v)
+		}
+	}
+	rw.w.Trailer = t
 }
 
 func (rw *responseWriter) Write(p []byte) (int, error) {
@@ -225,6 +280,7 @@ func (rw *responseWriter) FlushError() error {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
+	rw.flushed = true
 	if rw.onLoop {
 		return nil
 	}
@@ -347,6 +403,7 @@ func (rw *responseWriter) finish() error {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
+	rw.setTrailer()
 	if !rw.headOut {
 		rw.commitHead()
 		if rw.isHead && rw.declared < 0 && rw.written > 0 {
@@ -376,7 +433,7 @@ func (rw *responseWriter) fail(p any) {
 		return
 	}
 	rw.w.Status = http.StatusInternalServerError
-	rw.w.Header = rw.w.Header[:0]
+	rw.w.Header, rw.w.Trailer = rw.w.Header[:0], nil
 	rw.w.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	rw.w.Body = append(rw.w.Body[:0], "Internal Server Error\n"...)
 	if !rw.onLoop {
