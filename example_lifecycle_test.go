@@ -2,8 +2,8 @@ package phttp_test
 
 import (
 	"expvar"
-	"hash/crc32"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log"
 	"net"
