@@ -46,17 +46,18 @@ func (lp *eventLoop) h2Answer(c *conn, st *h2Stream) {
 }
 
 // h2Trailer is what of w's Trailer ends its stream: the fields that may
-// be trailers, with names HTTP/2 can carry, copied (the stream frames
-// them later, when its owner may be filling another answer); nil for
-// none, or for an answer that has no body to follow.
+// be trailers, named as HTTP/2 sends them (lowercase; names that are not
+// tokens left out), in a copy, since the stream frames them later, when
+// their owner may be filling another answer; nil for none, or for an
+// answer that has no body to follow.
 func (w *Response) h2Trailer() Header {
 	if len(w.Trailer) == 0 || !w.bodyAllowed() {
 		return nil
 	}
 	var t Header
 	for _, f := range w.Trailer {
-		if _, ok := h2FieldName(f.Name); ok && trailerAllowed(f.Name) {
-			t = append(t, f)
+		if name, ok := h2FieldName(f.Name); ok && trailerAllowed(f.Name) {
+			t = append(t, HeaderField{Name: name, Value: f.Value})
 		}
 	}
 	return t
@@ -415,15 +416,13 @@ func (lp *eventLoop) queueH2Head(c *conn, id uint32, head *h2Head, end bool) {
 	lp.queueH2Block(c, id, h.encBuf.Bytes(), end)
 }
 
-// queueH2Trailer encodes an answer's trailer fields (h2Trailer chose
-// them) and queues them as the HEADERS frame that ends the stream.
+// queueH2Trailer encodes an answer's trailer fields (h2Trailer chose and
+// named them) and queues them as the HEADERS frame that ends the stream.
 func (lp *eventLoop) queueH2Trailer(c *conn, id uint32, trailer Header) {
 	h := c.h2
 	h.encBuf.Reset()
 	for _, f := range trailer {
-		if name, ok := h2FieldName(f.Name); ok {
-			h.enc.WriteField(hpack.HeaderField{Name: name, Value: h2FieldValue(f.Value)})
-		}
+		h.enc.WriteField(hpack.HeaderField{Name: f.Name, Value: h2FieldValue(f.Value)})
 	}
 	lp.queueH2Block(c, id, h.encBuf.Bytes(), true)
 }

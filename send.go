@@ -93,14 +93,7 @@ func (lp *eventLoop) queueItem(c *conn, it outItem, kind sendKind, pace int) err
 		q.refund(it.credit)
 		return err
 	}
-	switch {
-	case kind != kindFrame && kind != kindMessage && kind != kindRaw:
-		q.items = append(q.items, it)
-	case !q.joinTailLocked(it, kind):
-		it.small = kind != kindMessage && len(it.b) <= joinCopy
-		it.ref = kind == kindMessage
-		q.items = append(q.items, it)
-	}
+	q.appendLocked(it, kind)
 	q.queued += it.size()
 	if pace > 0 {
 		q.paced += pace

@@ -66,6 +66,21 @@ const (
 	joinedMax = 4 << 10
 )
 
+// appendLocked queues it at the end. Frames and raw bytes (the kinds a
+// broadcaster pushes, which are paced for the same reason) join the last
+// item when they are small (joinTailLocked), and are marked for later
+// ones to join. q.mu must be held.
+func (q *sendQueue) appendLocked(it outItem, kind sendKind) {
+	if kind.paced() {
+		if q.joinTailLocked(it, kind) {
+			return
+		}
+		it.ref = kind == kindMessage
+		it.small = !it.ref && len(it.b) <= joinCopy
+	}
+	q.items = append(q.items, it)
+}
+
 // joinTailLocked appends a small frame's bytes to the queue's last item
 // when that is a small copy with room (or a small Message frame, which
 // it turns into one), and reports whether it did. Without it a client

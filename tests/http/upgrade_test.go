@@ -83,6 +83,13 @@ func (e *echoProto) handle(w *phttp.Response, r *phttp.Request) {
 	}
 }
 
+// startEcho serves echoProto on loopback.
+func startEcho(t *testing.T) (*echoProto, *testserver.Running) {
+	e := newEchoProto()
+	e.srv = &phttp.Server{Handler: e.handle}
+	return e, testserver.Start(t, e.srv)
+}
+
 const echoUpgrade = "GET /echo HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"
 
 // TestAcceptUpgrade: a handler takes over a connection for a protocol of
@@ -91,10 +98,7 @@ const echoUpgrade = "GET /echo HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrad
 // events, sends from other goroutines arrive, CloseRaw closes once what
 // was queued is out, and the handler sees the end once.
 func TestAcceptUpgrade(t *testing.T) {
-	e := newEchoProto()
-	srv := &phttp.Server{Handler: e.handle}
-	e.srv = srv
-	s := testserver.Start(t, srv)
+	e, s := startEcho(t)
 
 	c := s.Dial(t, 5*time.Second)
 	br := bufio.NewReader(c)
@@ -116,13 +120,13 @@ func TestAcceptUpgrade(t *testing.T) {
 			t.Fatalf("read %q, want %q", got, want)
 		}
 	}
-	if err := srv.SendRaw(id, []byte("pushed\n")); err != nil {
+	if err := e.srv.SendRaw(id, []byte("pushed\n")); err != nil {
 		t.Fatalf("SendRaw: %v", err)
 	}
 	if got, _ := br.ReadString('\n'); got != "pushed\n" {
 		t.Fatalf("pushed: %q", got)
 	}
-	if err := srv.SendWebSocket(id, phttp.WebSocketText, []byte("x")); !errors.Is(err, phttp.ErrNotWebSocket) {
+	if err := e.srv.SendWebSocket(id, phttp.WebSocketText, []byte("x")); !errors.Is(err, phttp.ErrNotWebSocket) {
 		t.Errorf("SendWebSocket on a raw connection: %v, want ErrNotWebSocket", err)
 	}
 	io.WriteString(c, "quit\n")
@@ -133,7 +137,7 @@ func TestAcceptUpgrade(t *testing.T) {
 	if got := recvOne(t, e.ended); got != id {
 		t.Errorf("end event for %d, want %d", got, id)
 	}
-	if err := srv.SendRaw(id, []byte("late")); !errors.Is(err, phttp.ErrClosed) {
+	if err := e.srv.SendRaw(id, []byte("late")); !errors.Is(err, phttp.ErrClosed) {
 		t.Errorf("SendRaw after close: %v, want ErrClosed", err)
 	}
 
@@ -161,10 +165,7 @@ func TestAcceptUpgrade(t *testing.T) {
 // HTTP/1.0, is answered 400 and the connection stays HTTP; an upgrade
 // from a foreign Origin gets 403; raw sends to an HTTP connection fail.
 func TestAcceptUpgradeRefused(t *testing.T) {
-	e := newEchoProto()
-	srv := &phttp.Server{Handler: e.handle}
-	e.srv = srv
-	s := testserver.Start(t, srv)
+	_, s := startEcho(t)
 	for _, req := range []string{
 		"GET /echo HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: other\r\n\r\n",
 		"GET /echo HTTP/1.1\r\nHost: localhost\r\nUpgrade: echo\r\n\r\n",
@@ -211,10 +212,7 @@ func recvOne[T any](t *testing.T, ch chan T) T {
 // in a posted function while they are queued, so that they all wait in
 // the queue together.
 func TestSendRawSmallWritesInOrder(t *testing.T) {
-	e := newEchoProto()
-	srv := &phttp.Server{Handler: e.handle}
-	e.srv = srv
-	s := testserver.Start(t, srv)
+	e, s := startEcho(t)
 	c := s.Dial(t, 10*time.Second)
 	br := bufio.NewReader(c)
 	io.WriteString(c, echoUpgrade)
@@ -226,7 +224,7 @@ func TestSendRawSmallWritesInOrder(t *testing.T) {
 		t.Fatalf("greeting: %q", got)
 	}
 	hold, held := make(chan struct{}), make(chan struct{})
-	if err := srv.Post(func() { close(held); <-hold }); err != nil {
+	if err := e.srv.Post(func() { close(held); <-hold }); err != nil {
 		t.Fatal(err)
 	}
 	<-held
@@ -236,7 +234,7 @@ func TestSendRawSmallWritesInOrder(t *testing.T) {
 		if i == 10000 {
 			p = bytes.Repeat([]byte("0123456789"), 100) // too large to join
 		}
-		if err := srv.TrySendRaw(id, p); err != nil {
+		if err := e.srv.TrySendRaw(id, p); err != nil {
 			close(hold)
 			t.Fatalf("TrySendRaw %d: %v", i, err)
 		}
