@@ -99,7 +99,7 @@ func TestTrailers(t *testing.T) {
 		}
 	}
 	// Go's client reads them as the answer's Trailer.
-	resp, err := http.Get(s.URL + "/flushed")
+	resp, err := testserver.Client().Get(s.URL + "/flushed")
 	if err != nil {
 		t.Fatal(err)
 	}
